@@ -1,0 +1,32 @@
+# Every target creates the virtual environment when it is missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install gen gen-check lint test clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the project with its dev extras
+
+gen: $(STAMP)  ## apply the overlay, regenerate generated/veo_api
+	$(BIN)/python openapi/generate.py
+
+gen-check: $(STAMP)  ## fail, naming files, when openapi/veo.yaml or generated/ drifted
+	$(BIN)/python openapi/generate.py --check
+
+lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy veo
+
+test: lint gen-check  ## lint, drift check, then the test suite
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
