@@ -1,0 +1,261 @@
+"""Every error the ``veo`` package raises, in one tree.
+
+::
+
+    VeoError
+    ├── ConfigurationError (also ValueError)   missing key, refused http:// base URL
+    ├── InvalidRequestError (also ValueError)  .problems: every rule the request breaks
+    ├── APIError                               something went wrong talking to the service
+    │   ├── APIConnectionError                 no usable response (.request_sent)
+    │   │   └── APITimeoutError
+    │   ├── APIStatusError                     non-2xx (.status_code .message .body .headers)
+    │   │   ├── BadRequestError                400
+    │   │   ├── AuthenticationError            401
+    │   │   ├── PaymentRequiredError           402 (insufficient balance)
+    │   │   ├── PermissionDeniedError          403
+    │   │   ├── NotFoundError                  404
+    │   │   ├── RequestTimeoutError            408
+    │   │   ├── ConflictError                  409
+    │   │   ├── UnprocessableEntityError       422
+    │   │   ├── RateLimitError                 429 (.retry_after)
+    │   │   ├── InternalServerError            5xx
+    │   │   └── VideoLinkExpiredError          403/404/410 from the video host
+    │   ├── UnexpectedResponseError            2xx whose body is not what the API sends
+    │   └── CreateOutcomeUnknownError          the task may or may not exist (.cause)
+    ├── TaskFailedError                        the task ended in failure (.task)
+    ├── WaitTimeoutError                       the deadline passed (.task_id .last_state)
+    └── DownloadError                          the video could not be saved whole
+
+Lower-layer exceptions (httpx, the generated client) are converted at one boundary,
+``veo._transport``, with ``raise ... from exc``; none escapes the public API. No message
+contains the API key: texts taken from responses are redacted before they are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from veo._models import TaskState, VideoTask
+    from veo._rules import Problem
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "CreateOutcomeUnknownError",
+    "DownloadError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "TaskFailedError",
+    "UnexpectedResponseError",
+    "UnprocessableEntityError",
+    "VeoError",
+    "VideoLinkExpiredError",
+    "WaitTimeoutError",
+]
+
+
+class VeoError(Exception):
+    """Base class of every error raised by ``veo``."""
+
+
+class ConfigurationError(VeoError, ValueError):
+    """The client is configured in a way that cannot work or is unsafe."""
+
+
+class InvalidRequestError(VeoError, ValueError):
+    """The request breaks one or more rules; nothing was sent.
+
+    Attributes:
+        problems: every broken rule, each printable as ``field: rule``.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"invalid video request ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class APIError(VeoError):
+    """Talking to the service failed."""
+
+
+class APIConnectionError(APIError):
+    """No usable response arrived (connection refused, reset, protocol error).
+
+    Attributes:
+        request_sent: False only when the request provably never left this machine
+            (the connection was never established), which makes retrying a create safe.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The connection or the response timed out."""
+
+
+class APIStatusError(APIError):
+    """The service (or the video host) answered with a non-2xx status.
+
+    Attributes:
+        status_code: the HTTP status.
+        message: the message parsed from the body (``message``, ``msg`` or
+            ``error.message``), or a short description of the status.
+        body: the decoded JSON body, or the first bytes of a non-JSON body as text.
+        headers: the response headers.
+        code: the ``code`` field of the body, when there is one.
+        retry_after: seconds from a ``Retry-After`` header, when there is one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        code: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{status_code}: {message}")
+        self.status_code = status_code
+        self.message = message
+        self.body = body
+        self.headers: dict[str, str] = dict(headers or {})
+        self.code = code
+        self.retry_after = retry_after
+
+
+class BadRequestError(APIStatusError):
+    """400: the service rejected the request."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or invalid."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """402: the account's balance is insufficient."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this, or the balance is insufficient."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such task."""
+
+
+class RequestTimeoutError(APIStatusError):
+    """408: the server timed out waiting for the request."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the task's state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request is well-formed but cannot be processed."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or quota exhausted; see ``retry_after``."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the service failed."""
+
+
+class VideoLinkExpiredError(APIStatusError):
+    """The video host refused the result link (403, 404 or 410).
+
+    Result links expire (sibling services document about 24 hours): fetch the task
+    again with ``get`` for a fresh link, or generate the video again.
+    """
+
+
+class UnexpectedResponseError(APIError):
+    """A 2xx response whose body is not what the API sends.
+
+    Attributes:
+        status_code: the HTTP status.
+        body_excerpt: the first bytes of the body, as text.
+    """
+
+    def __init__(self, message: str, *, status_code: int, body_excerpt: str) -> None:
+        super().__init__(f"{message} (HTTP {status_code}, body starts: {body_excerpt!r})")
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+
+
+class CreateOutcomeUnknownError(APIError):
+    """The create request may have reached the service, but no answer says so.
+
+    A paid task may exist. The request was not retried, because a retry could buy a
+    second video. Check your tasks (the vendor's console) before creating again, or
+    opt in to retries with ``Veo(unsafe_create_retries=True)``.
+
+    Attributes:
+        cause: the error that made the outcome unknown.
+    """
+
+    def __init__(self, cause: APIError) -> None:
+        super().__init__(
+            f"the create request may have created a task, but no task id came back "
+            f"({cause}). It was not retried, to avoid paying for a duplicate video: "
+            f"check your tasks before creating it again, or pass "
+            f"unsafe_create_retries=True to retry such failures automatically."
+        )
+        self.cause = cause
+
+
+class TaskFailedError(VeoError):
+    """The task ended in failure.
+
+    Attributes:
+        task: the final state of the task, including the service's ``message``.
+    """
+
+    def __init__(self, task: VideoTask) -> None:
+        reason = task.message or f"state {task.raw_state!r}"
+        super().__init__(f"task {task.id} failed: {reason}")
+        self.task = task
+
+
+class WaitTimeoutError(VeoError):
+    """The task did not finish before the deadline. It may still finish.
+
+    Attributes:
+        task_id: the task to resume waiting on (``wait(task_id)``).
+        last_state: the last state seen, or None when no poll succeeded.
+        task: the last task seen, or None.
+    """
+
+    def __init__(self, task_id: str, timeout: float, task: VideoTask | None) -> None:
+        self.task_id = task_id
+        self.task = task
+        self.last_state: TaskState | None = task.state if task else None
+        state = f"last state {task.state.value}" if task else "no successful poll"
+        super().__init__(
+            f"task {task_id} did not finish within {timeout:g}s ({state}); "
+            f"it may still finish: wait on it again with its id"
+        )
+
+
+class DownloadError(VeoError):
+    """The video could not be saved whole; nothing was left under the final name."""

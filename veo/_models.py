@@ -1,0 +1,272 @@
+"""The facade's own value types: what users build, and what the clients return."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import types
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from veo._errors import InvalidRequestError
+from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL, Problem, known_fields, resolve_body
+from veo_api.models import AspectRatio, GenerationType, VideoGenerationRequest
+
+__all__ = ["GenerationResult", "TaskState", "VideoRequest", "VideoTask"]
+
+logger = logging.getLogger("veo")
+
+
+def _to_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _to_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(value or {}))
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@attrs.frozen
+class VideoRequest:
+    """A video generation request, checked before anything is sent.
+
+    Only ``prompt`` is required. Leave ``generation_type`` out to have it inferred from
+    the number of images (0: TEXT, 1-2: FIRST&LAST, 3: REFERENCE); a REFERENCE request
+    without ``aspect_ratio`` gets 16:9, its only supported ratio.
+
+    Args:
+        prompt: what the video shows.
+        image_urls: 0-3 absolute http(s) image URLs (a single string counts as one).
+        generation_type: ``GenerationType`` or its value (``"TEXT"``, ``"FIRST&LAST"``,
+            ``"REFERENCE"``).
+        aspect_ratio: ``AspectRatio`` or its value (``"16:9"``, ``"9:16"``).
+        model: a model the installed spec lists; defaults to its first.
+        duration: seconds; the vendor hard-codes 8.
+        extra_body: extra JSON fields sent verbatim, for fields newer than the
+            installed spec. May not repeat the fields above.
+    """
+
+    prompt: str
+    image_urls: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
+    generation_type: GenerationType | str | None = None
+    aspect_ratio: AspectRatio | str | None = None
+    model: str = DEFAULT_MODEL
+    duration: int = DEFAULT_DURATION
+    extra_body: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_to_mapping, hash=False, repr=lambda m: repr(dict(m))
+    )
+
+    def _check(self) -> tuple[dict[str, Any], tuple[str, ...]]:
+        own = {field.name for field in attrs.fields(VideoRequest)} - {"extra_body"}
+        problems = [
+            Problem(f"extra_body.{key}", f"duplicates a VideoRequest field; pass {key}= instead")
+            for key in self.extra_body
+            if key in own
+        ]
+        wire = {
+            "model": _plain(self.model),
+            "prompt": self.prompt,
+            "aspect_ratio": _plain(self.aspect_ratio),
+            "duration": _plain(self.duration),
+            "image_urls": list(self.image_urls) if self.image_urls else None,
+            "generation_type": _plain(self.generation_type),
+        }
+        resolution = resolve_body({**self.extra_body, **wire})
+        problems += resolution.problems
+        body = resolution.body
+        if not problems:
+            try:
+                # The generated model is the spec's word on shape and enum values.
+                body = VideoGenerationRequest.from_dict(body).to_dict()
+            except (ValueError, TypeError, KeyError) as exc:
+                problems.append(Problem("body", f"does not fit the spec's request model: {exc}"))
+        if problems:
+            raise InvalidRequestError(problems)
+        return body, resolution.warnings
+
+    def resolve(self) -> VideoRequest:
+        """Return the request with the inferred mode and defaults filled in.
+
+        Raises:
+            InvalidRequestError: listing every broken rule.
+
+        Warns:
+            UserWarning: for allowed but doubtful combinations (images in TEXT mode).
+        """
+        body, notes = self._check()
+        for note in notes:
+            warnings.warn(note, UserWarning, stacklevel=2)
+        return attrs.evolve(
+            self,
+            generation_type=GenerationType(body["generation_type"]),
+            aspect_ratio=AspectRatio(body["aspect_ratio"]) if "aspect_ratio" in body else None,
+        )
+
+    def to_body(self) -> dict[str, Any]:
+        """Return the exact JSON body that is sent, after :meth:`resolve`'s checks.
+
+        Raises:
+            InvalidRequestError: listing every broken rule.
+
+        Warns:
+            UserWarning: for allowed but doubtful combinations (images in TEXT mode).
+        """
+        body, notes = self._check()
+        for note in notes:
+            warnings.warn(note, UserWarning, stacklevel=2)
+        order = {name: index for index, name in enumerate(known_fields())}
+        return dict(sorted(body.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+class TaskState(enum.StrEnum):
+    """The task's state, mapped tolerantly from what the service reports."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_wire(cls, value: object) -> TaskState:
+        """Map a reported state; anything unrecognised is ``UNKNOWN``, never an error."""
+        return _STATE_ALIASES.get(str(value).strip().lower(), cls.UNKNOWN)
+
+    @property
+    def finished(self) -> bool:
+        """True for the final states, SUCCEEDED and FAILED."""
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED)
+
+
+_STATE_ALIASES = {
+    "pending": TaskState.PENDING,
+    "queued": TaskState.PENDING,
+    "submitted": TaskState.PENDING,
+    "running": TaskState.RUNNING,
+    "processing": TaskState.RUNNING,
+    "in_progress": TaskState.RUNNING,
+    "succeeded": TaskState.SUCCEEDED,
+    "completed": TaskState.SUCCEEDED,
+    "success": TaskState.SUCCEEDED,
+    "error": TaskState.FAILED,
+    "failed": TaskState.FAILED,
+    "failure": TaskState.FAILED,
+    "cancelled": TaskState.FAILED,
+    "canceled": TaskState.FAILED,
+    "expired": TaskState.FAILED,
+}
+
+
+def _progress(value: object) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(str(value).strip().rstrip("%"))
+    except ValueError:
+        return None
+    if number != number:  # NaN
+        return None
+    return max(0, min(100, int(number)))
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _video_urls(data: object) -> tuple[str, ...]:
+    videos = data.get("videos") if isinstance(data, Mapping) else None
+    if not isinstance(videos, list):
+        return ()
+    urls = (video.get("url") for video in videos if isinstance(video, Mapping))
+    return tuple(url for url in urls if isinstance(url, str) and url)
+
+
+@attrs.frozen
+class VideoTask:
+    """A video generation task as the service last reported it.
+
+    Attributes:
+        id: the task id.
+        state: the mapped state; ``raw_state`` keeps the service's own word.
+        progress: percent complete (0-100), when reported.
+        video_urls: result links, once the task succeeded. They point at a CDN and
+            expire (sibling services say after about 24 hours).
+        message: the service's status or failure text, when reported.
+        raw: the whole JSON object, including fields this version does not model.
+    """
+
+    id: str
+    state: TaskState
+    progress: int | None = None
+    video_urls: tuple[str, ...] = ()
+    message: str | None = None
+    raw_state: str = ""
+    raw: Mapping[str, Any] = attrs.field(factory=dict, converter=_to_mapping, hash=False)
+
+    @classmethod
+    def from_json(cls, data: object) -> VideoTask:
+        """Build from a task status body (``GET /v1/videos/tasks/{id}``).
+
+        Raises:
+            ValueError: the body is not an object with a non-empty string ``id``.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        task_id = _task_id(data)
+        raw_state = str(data.get("state", data.get("status", "")))
+        return cls(
+            id=task_id,
+            state=TaskState.from_wire(raw_state),
+            progress=_progress(data.get("progress")),
+            video_urls=_video_urls(data.get("data")),
+            message=_text(data.get("message")),
+            raw_state=raw_state,
+            raw=data,
+        )
+
+    @classmethod
+    def from_created(cls, data: object) -> VideoTask:
+        """Build from a create response: ``id`` (or ``task_id``) and state pending.
+
+        Raises:
+            ValueError: the body is not an object with a task id.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        if "state" in data or "status" in data:
+            return cls.from_json(data)
+        return cls(id=_task_id(data), state=TaskState.PENDING, raw_state="", raw=data)
+
+    @property
+    def video_url(self) -> str | None:
+        """The first result link, or None."""
+        return self.video_urls[0] if self.video_urls else None
+
+
+def _task_id(data: Mapping[str, Any]) -> str:
+    for key in ("id", "task_id"):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    raise ValueError("no task id (neither 'id' nor 'task_id') in the response")
+
+
+@attrs.frozen
+class GenerationResult:
+    """What ``generate`` returns: the finished task and the saved file."""
+
+    task: VideoTask
+    path: Path

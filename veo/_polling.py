@@ -1,0 +1,135 @@
+"""Waiting for a task: the polling schedule and the wait loop, written once.
+
+The clients only fetch and sleep; every decision (what counts as done, failed,
+transient, too late; how long to sleep; when to report progress) is made here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import attrs
+
+from veo._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    TaskFailedError,
+    WaitTimeoutError,
+)
+from veo._models import TaskState, VideoTask
+
+__all__ = ["PollSchedule", "WaitLoop"]
+
+logger = logging.getLogger("veo")
+
+
+@attrs.frozen
+class PollSchedule:
+    """When to poll a task: a delay that starts short and backs off.
+
+    The delay before poll ``n + 1`` is ``initial * factor ** n``, capped at
+    ``max_delay`` while the task is younger than ``late_after`` seconds and at
+    ``late_max_delay`` after that. The first poll is immediate. With the defaults the
+    polls land at 0, 2, 5, 9.5, 16.25, 26.25 s, then every 10 s until two minutes, then
+    every 20 s: a 60-second task is seen 6.25 s after it finishes, at the 10th poll; a
+    6-minute one at the 28th.
+    """
+
+    initial: float = attrs.field(default=2.0, validator=attrs.validators.gt(0))
+    factor: float = attrs.field(default=1.5, validator=attrs.validators.ge(1))
+    max_delay: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
+    late_after: float = attrs.field(default=120.0, validator=attrs.validators.ge(0))
+    late_max_delay: float = attrs.field(default=20.0, validator=attrs.validators.gt(0))
+
+    def delay(self, polls_done: int, elapsed: float) -> float:
+        """Seconds to sleep after ``polls_done`` polls, ``elapsed`` seconds in."""
+        cap = self.max_delay if elapsed < self.late_after else self.late_max_delay
+        # Bound the exponent: a very long wait must not overflow the float.
+        return float(min(cap, self.initial * self.factor ** min(polls_done - 1, 64)))
+
+
+ProgressCallback = Callable[[VideoTask], object]
+
+
+def _transient(error: APIError) -> bool:
+    if isinstance(error, APIStatusError):
+        return error.status_code in (408, 429) or error.status_code >= 500
+    return isinstance(error, APIConnectionError)
+
+
+class WaitLoop:
+    """The state of one ``wait`` call.
+
+    Usage (the sync client; the async one awaits the same two calls)::
+
+        loop = WaitLoop(task_id, timeout, on_progress, schedule, clock)
+        while True:
+            outcome = fetch(loop.task_id)      # a VideoTask, or the APIError raised
+            result = loop.step(outcome)        # raises, or returns
+            if isinstance(result, VideoTask):
+                return result
+            sleep(result)                      # seconds
+    """
+
+    def __init__(
+        self,
+        task_id: str,
+        timeout: float,
+        on_progress: ProgressCallback | None,
+        schedule: PollSchedule,
+        clock: Callable[[], float],
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout: must be positive, got {timeout!r}")
+        self.task_id = task_id
+        self._timeout = timeout
+        self._on_progress = on_progress
+        self._schedule = schedule
+        self._clock = clock
+        self._start = clock()
+        self._polls = 0
+        self._last: VideoTask | None = None
+        self._unknown_logged: set[str] = set()
+
+    def step(self, outcome: VideoTask | APIError) -> VideoTask | float:
+        """Take one poll's outcome; return the finished task or the seconds to sleep.
+
+        Raises:
+            TaskFailedError: the task failed.
+            WaitTimeoutError: the deadline passed before the task finished.
+            APIError: a poll failed in a way retrying cannot fix (401, 404, ...).
+        """
+        self._polls += 1
+        if isinstance(outcome, APIError):
+            if not _transient(outcome):
+                raise outcome
+            logger.info("poll of task %s failed, will retry: %s", self.task_id, outcome)
+        else:
+            self._observe(outcome)
+            if outcome.state is TaskState.SUCCEEDED:
+                return outcome
+            if outcome.state is TaskState.FAILED:
+                raise TaskFailedError(outcome)
+        elapsed = self._clock() - self._start
+        remaining = self._timeout - elapsed
+        if remaining <= 0:
+            raise WaitTimeoutError(self.task_id, self._timeout, self._last)
+        return min(self._schedule.delay(self._polls, elapsed), remaining)
+
+    def _observe(self, task: VideoTask) -> None:
+        previous = self._last
+        self._last = task
+        if task.state is TaskState.UNKNOWN and task.raw_state not in self._unknown_logged:
+            self._unknown_logged.add(task.raw_state)
+            logger.warning(
+                "task %s reports an unknown state %r; still polling", task.id, task.raw_state
+            )
+        changed = previous is None or (previous.state, previous.progress, previous.raw_state) != (
+            task.state,
+            task.progress,
+            task.raw_state,
+        )
+        if changed and self._on_progress is not None:
+            self._on_progress(task)
