@@ -26,7 +26,7 @@ lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/
 	$(BIN)/mypy veo
 
 test: lint gen-check  ## lint, drift check, then the test suite
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,138 @@
+"""File names and the whole-or-absent file guarantee (no HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from veo import DownloadError, InvalidRequestError, VideoTask
+from veo._download import DownloadTarget, safe_filename, video_source
+
+
+@pytest.mark.parametrize(
+    ("task_id", "name"),
+    [
+        ("task-1", "task-1.mp4"),
+        ("../x", "x.mp4"),
+        ("../../etc/passwd", "etc_passwd.mp4"),
+        ("/etc/x", "etc_x.mp4"),
+        ("..", "video.mp4"),
+        ("", "video.mp4"),
+        ("   ", "video.mp4"),
+        ("a/b\\c", "a_b_c.mp4"),
+        ("nul\x00byte", "nul_byte.mp4"),
+        (".hidden", "hidden.mp4"),
+        ("视频", "video.mp4"),
+    ],
+)
+def test_safe_filename_cannot_escape_or_break(task_id: str, name: str) -> None:
+    assert name == safe_filename(task_id)
+
+
+def test_safe_filename_bounds_very_long_ids() -> None:
+    name = safe_filename("a" * 10_000)
+
+    assert 124 == len(name)
+
+
+@pytest.mark.parametrize("task_id", ["../x", "/etc/x", "", "a" * 5000, "..\\..\\x"])
+def test_directory_targets_stay_inside_the_directory(tmp_path: Path, task_id: str) -> None:
+    target = DownloadTarget(tmp_path, task_id, overwrite=False)
+
+    assert tmp_path.resolve() == target.path.parent.resolve()
+
+
+def test_existing_file_is_refused_before_anything_else(tmp_path: Path) -> None:
+    existing = tmp_path / "v.mp4"
+    existing.write_bytes(b"old")
+
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        DownloadTarget(existing, "t", overwrite=False)
+
+
+def fill(
+    target: DownloadTarget,
+    data: bytes,
+    *,
+    length: int | None = None,
+    finish: bool = True,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> Path | None:
+    """One attempt: announce ``length``, write ``data``, run ``meanwhile``, finish."""
+    with target.attempt() as sink:
+        headers = {} if length is None else {"Content-Length": str(length)}
+        sink.begin(httpx.Response(200, headers=headers), None)
+        sink.write(data)
+        meanwhile()
+        return sink.finish() if finish else None
+
+
+def test_failed_attempt_leaves_no_file(tmp_path: Path) -> None:
+    target = DownloadTarget(tmp_path / "v.mp4", "t", overwrite=False)
+
+    def network_goes_away() -> None:
+        raise RuntimeError("network went away")
+
+    with pytest.raises(RuntimeError):
+        fill(target, b"partial", meanwhile=network_goes_away)
+
+    assert [] == list(tmp_path.iterdir())
+
+
+def test_length_mismatch_leaves_no_file(tmp_path: Path) -> None:
+    target = DownloadTarget(tmp_path / "v.mp4", "t", overwrite=False)
+
+    with pytest.raises(DownloadError, match="received 3 of 10 bytes"):
+        fill(target, b"abc", length=10)
+
+    assert [] == list(tmp_path.iterdir())
+
+
+def test_finished_attempt_moves_the_file_into_place(tmp_path: Path) -> None:
+    target = DownloadTarget(tmp_path / "sub" / "v.mp4", "t", overwrite=False)
+
+    path = fill(target, b"abc", length=3)
+
+    assert path is not None
+    assert (b"abc", ["v.mp4"]) == (path.read_bytes(), [p.name for p in path.parent.iterdir()])
+
+
+def test_unfinished_attempt_without_error_leaves_no_file(tmp_path: Path) -> None:
+    target = DownloadTarget(tmp_path / "v.mp4", "t", overwrite=False)
+
+    fill(target, b"abc", finish=False)
+
+    assert [] == list(tmp_path.iterdir())
+
+
+def test_file_appearing_meanwhile_is_not_clobbered(tmp_path: Path) -> None:
+    final = tmp_path / "v.mp4"
+    target = DownloadTarget(final, "t", overwrite=False)
+
+    with pytest.raises(FileExistsError):
+        fill(target, b"new", meanwhile=lambda: final.write_bytes(b"someone else's"))
+
+    assert b"someone else's" == final.read_bytes()
+    assert ["v.mp4"] == [p.name for p in tmp_path.iterdir()]
+
+
+def test_task_without_video_url_is_refused() -> None:
+    task = VideoTask.from_json({"id": "t", "state": "running"})
+
+    with pytest.raises(InvalidRequestError, match="task: task t has no video URL"):
+        video_source(task)
+
+
+@pytest.mark.parametrize("url", ["task-1", "ftp://cdn.test/a.mp4", "https://u:p@cdn.test/a.mp4"])
+def test_non_http_sources_are_refused(url: str) -> None:
+    with pytest.raises(InvalidRequestError, match="task_or_url"):
+        video_source(url)
+
+
+def test_url_sources_are_named_after_the_url_path() -> None:
+    assert ("https://cdn.test/v/clip.mp4?sig=1", "clip") == video_source(
+        "https://cdn.test/v/clip.mp4?sig=1"
+    )

@@ -1,0 +1,132 @@
+"""The public surface: pinned names, twin clients, nothing generated leaking out."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+
+import pytest
+
+import veo
+import veo._errors
+
+PUBLIC = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AspectRatio",
+    "AsyncVeo",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "CreateOutcomeUnknownError",
+    "DownloadError",
+    "GenerationResult",
+    "GenerationType",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "PollSchedule",
+    "Problem",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "TaskFailedError",
+    "TaskState",
+    "UnexpectedResponseError",
+    "UnprocessableEntityError",
+    "Veo",
+    "VeoError",
+    "VideoLinkExpiredError",
+    "VideoRequest",
+    "VideoTask",
+    "WaitTimeoutError",
+]
+
+
+def test_all_is_sorted_and_pinned() -> None:
+    assert PUBLIC == veo.__all__
+    assert sorted(veo.__all__) == veo.__all__
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    missing = [name for name in veo.__all__ if not inspect.getdoc(getattr(veo, name))]
+
+    assert [] == missing
+
+
+def public_methods(cls: type) -> dict[str, typing.Any]:
+    return {
+        name: member
+        for name, member in inspect.getmembers(cls)
+        if not name.startswith("_") or name == "__init__"
+    }
+
+
+def shape(function: typing.Any) -> list[tuple[str, object, object]]:
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+def test_sync_and_async_clients_have_the_same_methods() -> None:
+    assert set(public_methods(veo.Veo)) == set(public_methods(veo.AsyncVeo))
+
+
+@pytest.mark.parametrize("name", sorted(public_methods(veo.Veo)))
+def test_sync_and_async_signatures_match(name: str) -> None:
+    sync, async_ = public_methods(veo.Veo)[name], public_methods(veo.AsyncVeo)[name]
+
+    assert shape(sync) == shape(async_)
+    if callable(sync) and name != "__init__":
+        assert inspect.iscoroutinefunction(async_)
+
+
+def test_error_tree_docstring_names_every_error() -> None:
+    errors = [
+        name
+        for name, obj in vars(veo._errors).items()
+        if inspect.isclass(obj) and issubclass(obj, Exception)
+    ]
+
+    assert [] == [name for name in errors if name not in (veo._errors.__doc__ or "")]
+    assert all(issubclass(getattr(veo, name), veo.VeoError) for name in errors)
+
+
+def test_invalid_request_error_is_a_value_error() -> None:
+    assert issubclass(veo.InvalidRequestError, ValueError)
+
+
+@pytest.mark.parametrize("cls", [veo.Veo, veo.AsyncVeo])
+def test_signatures_mention_no_generated_type_but_the_enums(cls: type) -> None:
+    allowed = {"AspectRatio", "GenerationType"}
+    leaks = []
+    for name, method in public_methods(cls).items():
+        hints = typing.get_type_hints(method)
+        for hint in hints.values():
+            for arg in [hint, *typing.get_args(hint)]:
+                module = getattr(arg, "__module__", "")
+                if module.startswith("veo_api") and arg.__name__ not in allowed:
+                    leaks.append((name, arg))
+
+    assert [] == leaks
+
+
+def test_results_are_our_own_classes() -> None:
+    for cls in (veo.VideoTask, veo.GenerationResult, veo.VideoRequest):
+        assert cls.__module__.startswith("veo.")
+
+
+def test_import_veo_does_not_import_optional_extras() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, veo; heavy = {'connexion', 'uvicorn', 'typer', 'click', 'rich'};"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    assert "[]\n" == result.stdout, result.stderr
