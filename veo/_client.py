@@ -371,6 +371,8 @@ class Veo(_BaseClient):
                         auth=None,
                         follow_redirects=True,
                     )
+                    if not response.is_success:
+                        response.read()  # the error's body, for its message
                     check_download_status(response, self._secret)
                     sink.begin(response, on_progress)
                     for chunk in response.iter_bytes():
@@ -564,6 +566,8 @@ class AsyncVeo(_BaseClient):
                         auth=None,
                         follow_redirects=True,
                     )
+                    if not response.is_success:
+                        await response.aread()  # the error's body, for its message
                     check_download_status(response, self._secret)
                     sink.begin(response, on_progress)
                     async for chunk in response.aiter_bytes():

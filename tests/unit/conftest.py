@@ -4,7 +4,6 @@ fixture that runs every client scenario against both ``Veo`` and ``AsyncVeo``.""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,6 +13,8 @@ import httpx
 import pytest
 
 import veo
+
+from ..helpers import SyncView
 
 API_KEY = "sk-test-0123456789abcdef"
 BASE_URL = "https://api.test"
@@ -44,6 +45,19 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self.head
         raise httpx.ReadError("connection reset by peer")
+
+
+class LazyStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that is only read when the client reads it, as over a real socket."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.body
 
 
 class FakeService:
@@ -93,7 +107,7 @@ class FakeService:
         if isinstance(reply, Exception):
             raise reply
         if isinstance(reply, httpx.Response):
-            if isinstance(reply.stream, BrokenStream):
+            if isinstance(reply.stream, BrokenStream | LazyStream):
                 return reply
             # httpx binds a response's stream to the client that received it; hand out
             # a fresh copy so one scripted reply can serve several requests and tests.
@@ -120,27 +134,6 @@ class FakeClock:
 
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
-
-
-class SyncView:
-    """Calls an ``AsyncVeo`` as if it were a ``Veo``, on one event loop per test."""
-
-    def __init__(self, client: veo.AsyncVeo, runner: asyncio.Runner) -> None:
-        self._client = client
-        self._runner = runner
-
-    def __repr__(self) -> str:
-        return repr(self._client)
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not inspect.iscoroutinefunction(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._runner.run(attribute(*args, **kwargs))
-
-        return call
 
 
 @pytest.fixture

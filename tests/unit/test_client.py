@@ -12,7 +12,16 @@ import pytest
 
 import veo
 
-from .conftest import API_KEY, VIDEO, VIDEO_URL, BrokenStream, FakeClock, FakeService, task_json
+from .conftest import (
+    API_KEY,
+    VIDEO,
+    VIDEO_URL,
+    BrokenStream,
+    FakeClock,
+    FakeService,
+    LazyStream,
+    task_json,
+)
 
 MakeClient = Callable[..., Any]
 
@@ -466,6 +475,15 @@ def test_expired_links_say_so(
 
     assert (status, 1) == (info.value.status_code, service.count("video"))
     assert [] == list(tmp_path.iterdir())
+
+
+def test_expired_link_message_comes_from_a_streamed_error_body(
+    make_client: MakeClient, service: FakeService, tmp_path: Path
+) -> None:
+    service.script("video", httpx.Response(410, stream=LazyStream(b'{"message": "link gone"}')))
+
+    with pytest.raises(veo.VideoLinkExpiredError, match="link gone"):
+        make_client().download(finished(), tmp_path / "v.mp4")
 
 
 def test_existing_file_fails_before_any_request(

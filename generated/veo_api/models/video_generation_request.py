@@ -20,7 +20,7 @@ class VideoGenerationRequest:
     """
     Attributes:
         model (VideoModel): Model that renders the video.
-        prompt (str): Text description of the video to generate.
+        prompt (str): Text description of the video to generate; must not be blank.
         aspect_ratio (AspectRatio | Unset): Aspect ratio of the video. REFERENCE mode supports 16:9 only (vendor prose).
         duration (VideoDuration | Unset): Video length in seconds; the vendor states it is always 8.
         image_urls (list[str] | Unset): Absolute http(s) URLs of input images. FIRST&LAST takes 1 to 2 images, REFERENCE

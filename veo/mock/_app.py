@@ -1,0 +1,208 @@
+"""Assemble the mock: connexion on the packaged spec, our handlers, faults, the CDN."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+import yaml
+
+with warnings.catch_warnings():
+    # connexion 3.3 imports names that jsonschema and starlette now deprecate; the
+    # warnings are about connexion's code, and would break users running with -W error.
+    warnings.simplefilter("ignore")
+    from connexion import AsyncApp, request
+    from connexion.options import SwaggerUIOptions
+    from connexion.resolver import Resolver
+    from connexion.security import ApiKeySecurityHandler
+
+from veo._rules import resolve_body
+from veo.mock._faults import (
+    Fault,
+    FaultMiddleware,
+    FaultPlan,
+    FaultRule,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    current_fault,
+    send_json,
+)
+from veo.mock._state import Fate, Lifecycle, MockState
+from veo.mock._video import VIDEO_PREFIX, serve_video, video_path
+
+__all__ = ["MockApp", "create_app", "load_spec"]
+
+JSON = {"Content-Type": "application/json"}
+
+
+def load_spec() -> dict[str, Any]:
+    """The effective spec shipped inside the generated package."""
+    text = resources.files("veo_api").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    spec: dict[str, Any] = yaml.safe_load(text)
+    return spec
+
+
+def _fate(rule: FaultRule | None) -> tuple[Fate, str | None, int | None]:
+    if rule is None:
+        return Fate.SUCCEED, None, None
+    if rule.fault is Fault.TASK_FAILED:
+        return Fate.FAIL, None, None
+    if rule.fault is Fault.UNKNOWN_STATE:
+        return Fate.UNKNOWN_STATE, None, None
+    return Fate.SUCCEED, rule.fault.value, rule.status
+
+
+def _handlers(state: MockState) -> dict[str, Callable[..., Any]]:
+    async def create_video_generation(body: Any, **_: Any) -> tuple[Any, int, dict[str, str]]:
+        resolution = resolve_body(body)
+        if resolution.problems:
+            lines = "; ".join(str(p) for p in resolution.problems)
+            problems = [{"field": p.field, "rule": p.rule} for p in resolution.problems]
+            message = f"invalid video request: {lines}"
+            return {"message": message, "code": "invalid_request", "problems": problems}, 400, JSON
+        fate, video_fault, video_status = _fate(current_fault())
+        task = state.create_task(resolution.body, fate, video_fault, video_status)
+        return {"id": task.id}, 200, JSON
+
+    async def get_video_task(task_id: str, **_: Any) -> tuple[Any, int, dict[str, str]]:
+        task = state.tasks.get(task_id)
+        if task is None:
+            return {"message": f"task {task_id} not found", "code": "not_found"}, 404, JSON
+        task.polls += 1
+        base = str(request.base_url).rstrip("/") if request.base_url else ""
+        return task.snapshot(state.lifecycle, state.clock(), base + video_path(task.id)), 200, JSON
+
+    return {
+        "createVideoGeneration": create_video_generation,
+        "getVideoTask": get_video_task,
+    }
+
+
+def _security(state: MockState) -> type[ApiKeySecurityHandler]:
+    def check(api_key: str, required_scopes: Any = None) -> dict[str, Any] | None:
+        return {"sub": "mock-user"} if state.key_is_valid(api_key) else None
+
+    class MockKeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]
+        """Accepts the mock's keys, raw or as ``Bearer <key>``."""
+
+        def _resolve_func(self, security_scheme: Any) -> Callable[..., Any]:
+            return check
+
+    return MockKeyHandler
+
+
+class _Router:
+    """Sends ``/cdn/videos/...`` to the video route and everything else to connexion."""
+
+    def __init__(self, api: AsyncApp, state: MockState) -> None:
+        self.api = api
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(VIDEO_PREFIX):
+            await serve_video(self.state, scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            checked = await _guard_body(receive, send)
+            if checked is None:
+                return
+            receive = checked
+        await self.api(scope, receive, send)
+
+
+async def _guard_body(receive: Receive, send: Send) -> Receive | None:
+    """Refuse bodies that are not UTF-8 JSON with a 400 problem, before connexion.
+
+    connexion answers some of them with a 500 (a decoding error escapes its
+    validators); a real service answers 400, and so must the mock.
+    """
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    if body:
+        try:
+            json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            problem = {
+                "type": "about:blank",
+                "title": "Bad Request",
+                "status": 400,
+                "detail": f"the request body is not UTF-8 JSON: {type(exc).__name__}",
+            }
+            await send_json(send, 400, problem, {"Content-Type": "application/problem+json"})
+            return None
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+class MockApp:
+    """The mock as one ASGI application.
+
+    Attributes:
+        state: tasks, the request log and counters (``MockState``).
+        faults: the programmatic fault plan (``FaultPlan``).
+        spec: the effective spec it was built from.
+    """
+
+    def __init__(self, state: MockState, faults: FaultPlan, validate_responses: bool) -> None:
+        self.state = state
+        self.faults = faults
+        self.spec = load_spec()
+        api = AsyncApp(
+            __name__,
+            security_map={"apiKey": _security(state)},
+            swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        )
+        api.add_api(
+            self.spec,
+            resolver=Resolver(function_resolver=_handlers(state).__getitem__),
+            validate_responses=validate_responses,
+            pythonic_params=False,
+        )
+        self._asgi = FaultMiddleware(_Router(api, state), state, faults)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
+
+
+def create_app(
+    *,
+    api_keys: frozenset[str] | set[str] | None = None,
+    lifecycle: Lifecycle | None = None,
+    faults: list[FaultRule] | None = None,
+    seed: int = 0,
+    validate_responses: bool = True,
+) -> MockApp:
+    """Build the mock server application.
+
+    Args:
+        api_keys: keys accepted (raw or ``Bearer``); default ``{"mock-key"}``.
+        lifecycle: how fast tasks progress; default: one step per poll.
+        faults: fault rules applied in order (see ``veo.mock.Fault``).
+        seed: seeds the fault plan's probabilities, for repeatable runs.
+        validate_responses: check every answer against the spec (on in tests).
+    """
+    state = MockState(
+        api_keys=frozenset(api_keys) if api_keys else MockState().api_keys,
+        lifecycle=lifecycle,
+    )
+    return MockApp(state, FaultPlan(faults, seed=seed), validate_responses)

@@ -1,0 +1,352 @@
+"""Deterministic fault injection, as an ASGI middleware in front of the whole mock.
+
+Faults come from a plan set in code or by ``python -m veo.mock --fault ...``, and per
+request from a ``Prefer`` header (Stoplight Prism's convention), e.g.::
+
+    Prefer: fault=rate-limit; retry-after=2
+    Prefer: code=503
+    Prefer: fault=reset-after
+
+Both use one syntax: a fault name, then ``key=value`` options separated by ``,`` or
+``;``. Options: ``route`` (create, get, video, ``*``), ``times`` (apply to the next N
+matching requests only), ``p`` (probability, drawn from a seeded generator),
+``status``, ``retry-after`` (seconds), ``latency`` (seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import enum
+import json
+import random
+import re
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import attrs
+
+from veo.mock._state import LoggedRequest, MockState
+
+__all__ = ["Fault", "FaultPlan", "FaultRule", "current_fault", "parse_rule"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Fault(enum.StrEnum):
+    """What can go wrong, and when it happens relative to the task being created."""
+
+    RATE_LIMIT = "rate-limit"
+    """429 with ``Retry-After``; nothing is created."""
+    SERVER_ERROR = "server-error"
+    """A 5xx (``status``, default 500) before the handler; nothing is created."""
+    LATENCY = "latency"
+    """Wait ``latency`` seconds, then answer normally."""
+    RESET_BEFORE = "reset-before"
+    """Drop the connection before the handler runs; nothing is created."""
+    RESET_AFTER = "reset-after"
+    """Run the handler (the task is created), then drop the connection."""
+    PROCESS_THEN_FAIL = "process-then-fail"
+    """Run the handler (the task is created), then answer a 5xx."""
+    MALFORMED = "malformed"
+    """Run the handler, then answer 200 with JSON of the wrong shape."""
+    NON_JSON = "non-json"
+    """Run the handler, then answer 200 with an HTML page."""
+    OVERSIZED = "oversized"
+    """Run the handler, then answer with the real body padded past 1 MiB."""
+    TASK_FAILED = "task-failed"
+    """On create: the task ends in state ``error`` with a message."""
+    UNKNOWN_STATE = "unknown-state"
+    """On create: the task reports an undocumented state while running."""
+    EXPIRED_LINK = "expired-link"
+    """On create: the task's video link answers 410 (or ``status``: 403/404)."""
+    TRUNCATED_VIDEO = "truncated-video"
+    """On create: the video body stops halfway through."""
+
+
+TASK_FAULTS = frozenset(
+    {Fault.TASK_FAILED, Fault.UNKNOWN_STATE, Fault.EXPIRED_LINK, Fault.TRUNCATED_VIDEO}
+)
+ROUTES = ("create", "get", "video", "*")
+OVERSIZE_BYTES = 1_100_000
+
+
+@attrs.frozen
+class FaultRule:
+    """One fault and when it applies."""
+
+    fault: Fault
+    route: str = attrs.field(default="*", validator=attrs.validators.in_(ROUTES))
+    times: int | None = None
+    probability: float = attrs.field(default=1.0, validator=[attrs.validators.ge(0.0)])
+    status: int | None = None
+    retry_after: int = 1
+    latency: float = 0.2
+
+    def matches(self, route: str) -> bool:
+        """Whether this rule is about ``route``; task faults only ever hit creates."""
+        if self.fault in TASK_FAULTS:
+            return route == "create" and self.route in ("*", "create")
+        return self.route in ("*", route)
+
+
+def parse_rule(text: str) -> FaultRule:
+    """Parse ``"rate-limit,route=create,times=2"`` (or a ``Prefer`` header value).
+
+    Raises:
+        ValueError: naming the unknown fault or option.
+    """
+    options: dict[str, str] = {}
+    fault: str | None = None
+    for token in filter(None, (t.strip() for t in re.split(r"[;,]", text))):
+        key, sep, value = token.partition("=")
+        key = key.strip().lower()
+        if not sep:
+            fault = key
+        elif key == "fault":
+            fault = value.strip()
+        elif key == "code":
+            status = int(value)
+            fault = Fault.RATE_LIMIT if status == 429 else Fault.SERVER_ERROR
+            options["status"] = value.strip()
+        else:
+            options[key] = value.strip()
+    if fault is None:
+        raise ValueError(f"no fault named in {text!r}")
+    try:
+        kind = Fault(fault)
+    except ValueError:
+        names = ", ".join(f.value for f in Fault)
+        raise ValueError(f"unknown fault {fault!r}; known: {names}") from None
+    known = {"route", "times", "p", "status", "retry-after", "latency"}
+    unknown = set(options) - known
+    if unknown:
+        raise ValueError(f"unknown fault option(s) {sorted(unknown)}; known: {sorted(known)}")
+    return FaultRule(
+        fault=kind,
+        route=options.get("route", "*"),
+        times=int(options["times"]) if "times" in options else None,
+        probability=float(options.get("p", 1.0)),
+        status=int(options["status"]) if "status" in options else None,
+        retry_after=int(options.get("retry-after", 1)),
+        latency=float(options.get("latency", 0.2)),
+    )
+
+
+class FaultPlan:
+    """The programmatic faults: rules tried in order, deterministic from ``seed``."""
+
+    def __init__(self, rules: list[FaultRule] | None = None, *, seed: int = 0) -> None:
+        self._rules = list(rules or [])
+        self._remaining = [rule.times for rule in self._rules]
+        self._random = random.Random(seed)  # noqa: S311 (repeatable, not secret)
+        self._lock = threading.Lock()
+
+    def add(self, rule: FaultRule) -> None:
+        """Add a rule after the existing ones."""
+        with self._lock:
+            self._rules.append(rule)
+            self._remaining.append(rule.times)
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+            self._remaining.clear()
+
+    def pick(self, route: str) -> list[FaultRule]:
+        """The rules that fire for this request (consuming their ``times``)."""
+        fired = []
+        with self._lock:
+            for index, rule in enumerate(self._rules):
+                if not rule.matches(route) or self._remaining[index] == 0:
+                    continue
+                if rule.probability < 1.0 and self._random.random() >= rule.probability:
+                    continue
+                remaining = self._remaining[index]
+                if remaining is not None:
+                    self._remaining[index] = remaining - 1
+                fired.append(rule)
+        return fired
+
+
+_CURRENT: contextvars.ContextVar[FaultRule | None] = contextvars.ContextVar(
+    "veo_mock_task_fault", default=None
+)
+
+
+def current_fault() -> FaultRule | None:
+    """The task-level fault chosen for the request being handled, if any."""
+    return _CURRENT.get()
+
+
+def route_of(method: str, path: str) -> str:
+    """Name the route a request is for."""
+    if path.startswith("/cdn/"):
+        return "video"
+    if method == "POST" and path == "/v1/videos/generations":
+        return "create"
+    if method == "GET" and path.startswith("/v1/videos/tasks/"):
+        return "get"
+    return "other"
+
+
+async def drop_connection(send: Send) -> None:
+    """Start a response and send part of it; the caller then returns.
+
+    The server sees the application return short of ``Content-Length`` and closes the
+    connection (uvicorn logs "ASGI callable returned without completing response"):
+    the client sees the connection drop mid-answer, after its request was sent.
+    """
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
+
+
+async def send_json(
+    send: Send, status: int, body: Any, headers: dict[str, str] | None = None
+) -> None:
+    """Send a complete JSON response."""
+    payload = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+
+
+class FaultMiddleware:
+    """Applies faults, keeps the request log, and routes to the mock's apps."""
+
+    def __init__(self, app: ASGIApp, state: MockState, plan: FaultPlan) -> None:
+        self.app = app
+        self.state = state
+        self.plan = plan
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        route = route_of(scope["method"], scope["path"])
+        rules = self.plan.pick(route)
+        prefer = headers.get("prefer")
+        if prefer:
+            try:
+                prefer_rule = parse_rule(prefer)
+            except ValueError as exc:
+                await send_json(send, 400, {"message": f"Prefer header: {exc}"})
+                return
+            if prefer_rule.matches(route):
+                rules.append(prefer_rule)
+        status: list[int] = []
+
+        async def logged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        action = next((r for r in rules if r.fault is not Fault.LATENCY), None)
+        try:
+            for rule in rules:
+                if rule.fault is Fault.LATENCY:
+                    await asyncio.sleep(rule.latency)
+            await self._apply(action, scope, receive, logged_send)
+        finally:
+            self.state.record(
+                LoggedRequest(
+                    method=scope["method"],
+                    path=scope["path"],
+                    route=route,
+                    authorized_header="authorization" in headers,
+                    status=status[0] if status else None,
+                    fault=action.fault.value if action else None,
+                )
+            )
+
+    async def _apply(
+        self, rule: FaultRule | None, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        fault = rule.fault if rule else None
+        if rule is None or fault in TASK_FAULTS:
+            token = _CURRENT.set(rule)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _CURRENT.reset(token)
+            return
+        if fault is Fault.RATE_LIMIT:
+            await _drain(receive)
+            await send_json(
+                send,
+                rule.status or 429,
+                {"message": "rate limited (injected by the mock)", "code": "rate_limited"},
+                {"Retry-After": str(rule.retry_after)},
+            )
+        elif fault is Fault.SERVER_ERROR:
+            await _drain(receive)
+            await send_json(send, rule.status or 500, {"message": "server error (injected)"})
+        elif fault is Fault.RESET_BEFORE:
+            await _drain(receive)
+            await drop_connection(send)
+        else:
+            await self._after_handler(rule, scope, receive, send)
+
+    async def _after_handler(
+        self, rule: FaultRule, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Let the handler do its work (create the task), then spoil the answer."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        real = b"".join(chunks)
+        if rule.fault is Fault.RESET_AFTER:
+            await drop_connection(send)
+        elif rule.fault is Fault.PROCESS_THEN_FAIL:
+            await send_json(send, rule.status or 500, {"message": "failed after processing"})
+        elif rule.fault is Fault.MALFORMED:
+            await send_json(send, 200, {"unexpected": ["shape"], "data": None})
+        elif rule.fault is Fault.NON_JSON:
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"text/html"),
+                        (b"content-length", str(len(page)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": page})
+        else:  # OVERSIZED: the real answer plus a huge field the client must tolerate
+            try:
+                body = json.loads(real)
+            except ValueError:
+                body = {}
+            if isinstance(body, dict):
+                body["padding"] = "x" * OVERSIZE_BYTES
+            await send_json(send, int(start.get("status", 200)), body)

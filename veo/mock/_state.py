@@ -1,0 +1,164 @@
+"""The mock's memory: tasks and their lifecycle, the request log and counters."""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+__all__ = ["Fate", "Lifecycle", "LoggedRequest", "MockState", "Task"]
+
+DEFAULT_API_KEY = "mock-key"
+"""The key the mock accepts unless told otherwise (raw or as ``Bearer mock-key``)."""
+
+FAILURE_MESSAGE = "the prompt was rejected by the content policy (injected by the mock)"
+UNKNOWN_STATE = "defrosting"
+
+
+class Fate(enum.StrEnum):
+    """How a task ends, chosen when it is created."""
+
+    SUCCEED = "succeed"
+    FAIL = "fail"
+    UNKNOWN_STATE = "unknown-state"
+    """Reports a state nobody documents while running, then succeeds."""
+
+
+@attrs.frozen
+class Lifecycle:
+    """How fast tasks move: pending → running (rising progress) → final state.
+
+    Args:
+        pace: ``"polls"`` advances a task by one step per status request (fully
+            deterministic); ``"time"`` advances it with the wall clock.
+        pending_steps: polls (or seconds) spent pending.
+        running_steps: polls (or seconds) spent running.
+    """
+
+    pace: str = attrs.field(default="polls", validator=attrs.validators.in_(("polls", "time")))
+    pending_steps: float = attrs.field(default=1, validator=attrs.validators.ge(0))
+    running_steps: float = attrs.field(default=3, validator=attrs.validators.ge(0))
+
+
+@attrs.define
+class Task:
+    """A task the mock created."""
+
+    id: str
+    body: dict[str, Any]
+    fate: Fate
+    created_at: float
+    video_fault: str | None = None
+    video_status: int | None = None
+    polls: int = 0
+
+    def snapshot(self, lifecycle: Lifecycle, now: float, video_url: str) -> dict[str, Any]:
+        """The task's status body at this poll (call after counting the poll)."""
+        step = self.polls if lifecycle.pace == "polls" else now - self.created_at
+        end = lifecycle.pending_steps + lifecycle.running_steps
+        if step <= lifecycle.pending_steps and end > 0:
+            return {"id": self.id, "state": "pending", "progress": 0}
+        if step <= end:
+            done = (step - lifecycle.pending_steps) / (lifecycle.running_steps + 1)
+            state = UNKNOWN_STATE if self.fate is Fate.UNKNOWN_STATE else "running"
+            return {"id": self.id, "state": state, "progress": max(1, min(99, int(done * 100)))}
+        if self.fate is Fate.FAIL:
+            return {"id": self.id, "state": "error", "progress": 100, "message": FAILURE_MESSAGE}
+        return {
+            "id": self.id,
+            "state": "succeeded",
+            "progress": 100,
+            "data": {"videos": [{"url": video_url}]},
+        }
+
+
+@attrs.frozen
+class LoggedRequest:
+    """One request the mock received."""
+
+    method: str
+    path: str
+    route: str
+    authorized_header: bool
+    status: int | None
+    fault: str | None
+
+
+class MockState:
+    """Everything the mock remembers; safe to read from the test's thread."""
+
+    def __init__(
+        self,
+        *,
+        api_keys: frozenset[str] = frozenset({DEFAULT_API_KEY}),
+        lifecycle: Lifecycle | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api_keys = api_keys
+        self.lifecycle = lifecycle or Lifecycle()
+        self.clock = clock
+        self.tasks: dict[str, Task] = {}
+        self.log: list[LoggedRequest] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def key_is_valid(self, header: str | None) -> bool:
+        """Accept the raw key or ``Bearer <key>``."""
+        if not header:
+            return False
+        value = header.strip()
+        if value[:7].lower() == "bearer ":
+            value = value[7:].strip()
+        return value in self.api_keys
+
+    def create_task(
+        self,
+        body: dict[str, Any],
+        fate: Fate = Fate.SUCCEED,
+        video_fault: str | None = None,
+        video_status: int | None = None,
+    ) -> Task:
+        """Record a new task (this is the moment a real service would charge)."""
+        with self._lock:
+            task = Task(
+                id=f"mock-task-{next(self._ids):06d}",
+                body=body,
+                fate=fate,
+                created_at=self.clock(),
+                video_fault=video_fault,
+                video_status=video_status,
+            )
+            self.tasks[task.id] = task
+            return task
+
+    def record(self, entry: LoggedRequest) -> None:
+        """Append to the request log."""
+        with self._lock:
+            self.log.append(entry)
+
+    @property
+    def tasks_created(self) -> int:
+        """How many tasks were created (each would be a paid video)."""
+        return len(self.tasks)
+
+    def requests_per_route(self) -> Counter[str]:
+        """Request counts keyed by route name (create, get, video, other)."""
+        with self._lock:
+            return Counter(entry.route for entry in self.log)
+
+    def video_requests_with_authorization(self) -> int:
+        """How many video downloads arrived carrying an ``Authorization`` header."""
+        with self._lock:
+            return sum(1 for e in self.log if e.route == "video" and e.authorized_header)
+
+    def reset(self) -> None:
+        """Forget every task and logged request."""
+        with self._lock:
+            self.tasks.clear()
+            self.log.clear()

@@ -1,0 +1,104 @@
+"""The mock's stand-in for the CDN: serves the sample video under ``/cdn/videos/``.
+
+Supports ``Range`` (single ranges) and ``HEAD``; applies the task's video fault
+(expired link, truncated body). Whether an ``Authorization`` header arrived is
+recorded by the request log (``MockState.video_requests_with_authorization``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from veo.mock._faults import Fault, Receive, Scope, Send, send_json
+from veo.mock._state import MockState
+
+__all__ = ["VIDEO_PREFIX", "sample_video", "serve_video", "video_path"]
+
+VIDEO_PREFIX = "/cdn/videos/"
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@cache
+def sample_video() -> bytes:
+    """The small, playable MP4 shipped with the package."""
+    return resources.files("veo.mock").joinpath("sample.mp4").read_bytes()
+
+
+def video_path(task_id: str) -> str:
+    """The path the task's video is served at."""
+    return f"{VIDEO_PREFIX}{task_id}.mp4"
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """The inclusive range asked for, None for the whole file, "bad" if unsatisfiable."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or match.group(1) == match.group(2) == "":
+        return None  # RFC 9110: an unparseable Range is ignored
+    first, last = match.groups()
+    if first == "":
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return "bad"
+    return start, end
+
+
+async def serve_video(state: MockState, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a request under ``VIDEO_PREFIX``."""
+    method = scope["method"]
+    if method not in ("GET", "HEAD"):
+        await send_json(send, 405, {"message": "method not allowed"}, {"Allow": "GET, HEAD"})
+        return
+    name = scope["path"][len(VIDEO_PREFIX) :]
+    task = state.tasks.get(name.removesuffix(".mp4"))
+    if task is None or not name.endswith(".mp4"):
+        await send_json(send, 404, {"message": "no such video"})
+        return
+    if task.video_fault == Fault.EXPIRED_LINK.value:
+        status = task.video_status or 410
+        await send_json(send, status, {"message": "AccessDenied: the link has expired"})
+        return
+    data = sample_video()
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    wanted = _byte_range(headers.get("range"), len(data))
+    if wanted == "bad":
+        await send_json(
+            send,
+            416,
+            {"message": "range not satisfiable"},
+            {"Content-Range": f"bytes */{len(data)}"},
+        )
+        return
+    status, body = 200, data
+    extra = []
+    if isinstance(wanted, tuple):
+        start, end = wanted
+        status, body = 206, data[start : end + 1]
+        extra = [(b"content-range", f"bytes {start}-{end}/{len(data)}".encode())]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"video/mp4"),
+                (b"content-length", str(len(body)).encode()),
+                (b"accept-ranges", b"bytes"),
+                *extra,
+            ],
+        }
+    )
+    if method == "HEAD":
+        await send({"type": "http.response.body", "body": b""})
+    elif task.video_fault == Fault.TRUNCATED_VIDEO.value:
+        await send(
+            {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+        )
+        # Returning short of Content-Length makes the server close the connection.
+        return
+    else:
+        await send({"type": "http.response.body", "body": body})
