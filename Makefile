@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install gen gen-check lint test clean
+.PHONY: install gen gen-check lint test fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/
 
 test: lint gen-check  ## lint, drift check, then the test suite
 	$(BIN)/pytest --cov --cov-report=term
+
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)  ## schemathesis CLI against a live mock, for FUZZ_SECONDS (default 300)
+	$(BIN)/python tests/contract/fuzz.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -19,7 +19,9 @@ FAST_RETRIES = veo.RetryPolicy(initial_delay=0.01, max_delay=0.05, max_retry_aft
 
 
 @pytest.fixture(params=["sync", "async"])
-def make_client(request: pytest.FixtureRequest, veo_mock: MockServer) -> Iterator[Callable[..., Any]]:
+def make_client(
+    request: pytest.FixtureRequest, veo_mock: MockServer
+) -> Iterator[Callable[..., Any]]:
     """Build a ``Veo`` or ``AsyncVeo`` (driven through SyncView) for the live mock."""
     runner = asyncio.Runner()
     built: list[Any] = []

@@ -140,7 +140,9 @@ def test_unknown_states_keep_polling_and_are_logged_once(
     assert 1 == sum("unknown state 'defrosting'" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize(("spec", "status"), [("expired-link", 410), ("expired-link,status=403", 403)])
+@pytest.mark.parametrize(
+    ("spec", "status"), [("expired-link", 410), ("expired-link,status=403", 403)]
+)
 def test_expired_links_raise_and_leave_no_file(
     make_client: MakeClient, veo_mock: MockServer, tmp_path: Path, spec: str, status: int
 ) -> None:

@@ -25,7 +25,10 @@ IMAGES = [f"https://img.test/{i}.jpg" for i in range(3)]
         ({"prompt": "a lighthouse at dusk", "aspect_ratio": "9:16"}, "TEXT"),
         ({"prompt": "the flower blooms", "image_urls": IMAGES[:2]}, "FIRST&LAST"),
         ({"prompt": "they dance", "image_urls": IMAGES[:3]}, "REFERENCE"),
-        ({"prompt": "one element", "image_urls": IMAGES[:1], "generation_type": "REFERENCE"}, "REFERENCE"),
+        (
+            {"prompt": "one element", "image_urls": IMAGES[:1], "generation_type": "REFERENCE"},
+            "REFERENCE",
+        ),
     ],
 )
 def test_generate_each_mode_end_to_end(
@@ -95,10 +98,17 @@ def test_unknown_task_is_not_found(make_client: Callable[..., Any]) -> None:
 def test_mock_rejects_what_the_facade_would_refuse(veo_mock: MockServer) -> None:
     import httpx
 
-    body = {"model": "veo3.1-fast", "prompt": "p", "generation_type": "REFERENCE", "aspect_ratio": "9:16"}
+    body = {
+        "model": "veo3.1-fast",
+        "prompt": "p",
+        "generation_type": "REFERENCE",
+        "aspect_ratio": "9:16",
+    }
     with warnings.catch_warnings():
         response = httpx.post(
-            f"{veo_mock.url}/v1/videos/generations", json=body, headers={"Authorization": "mock-key"}
+            f"{veo_mock.url}/v1/videos/generations",
+            json=body,
+            headers={"Authorization": "mock-key"},
         )
 
     assert 400 == response.status_code

@@ -9,6 +9,7 @@ import venv
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,14 +38,16 @@ def test_wheel_ships_both_packages_type_markers_and_the_spec(wheel: Path) -> Non
         "veo_api/py.typed",
         "veo_api/openapi.yaml",
         "veo_api/api/videos/create_video_generation.py",
+        "veo/mock/sample.mp4",
+        "veo/testing.py",
     } <= names
     assert not any(name.startswith(("generated/", "tests/", "openapi/")) for name in names)
 
 
-def test_wheel_imports_in_a_fresh_environment_without_the_source_tree(
-    wheel: Path, tmp_path: Path
-) -> None:
-    env = tmp_path / "venv"
+@pytest.fixture(scope="session")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A fresh venv holding only the wheel; (its python, its site-packages)."""
+    env = tmp_path_factory.mktemp("venv")
     venv.create(env, with_pip=False)
     python = env / "bin" / "python"
     site = subprocess.run(
@@ -58,6 +61,13 @@ def test_wheel_imports_in_a_fresh_environment_without_the_source_tree(
     # (not a site dir) so its editable-install hook is not processed.
     deps = sysconfig.get_paths()["purelib"]
     (Path(site) / "deps.pth").write_text(deps + "\n", encoding="utf-8")
+    return python, site
+
+
+def test_wheel_imports_in_a_fresh_environment_without_the_source_tree(
+    installed: tuple[Path, str], tmp_path: Path
+) -> None:
+    python, site = installed
 
     result = subprocess.run(
         [str(python), "-c", "import veo, veo_api; print(veo.__file__); print(veo_api.__file__)"],
@@ -68,3 +78,40 @@ def test_wheel_imports_in_a_fresh_environment_without_the_source_tree(
 
     assert 0 == result.returncode, result.stderr
     assert all(line.startswith(site) for line in result.stdout.splitlines())
+
+
+def test_installed_wheel_runs_the_mock_server(installed: tuple[Path, str], tmp_path: Path) -> None:
+    python, _ = installed
+    server = subprocess.Popen(
+        [str(python), "-m", "veo.mock", "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first, second = server.stdout.readline(), server.stdout.readline()
+        url = first.rsplit(" ", 1)[1].strip()
+        body = {"model": "veo3.1-fast", "prompt": "The car moves forward at a high speed"}
+
+        created = httpx.post(
+            f"{url}/v1/videos/generations", json=body, headers={"Authorization": "mock-key"}
+        )
+        refused = httpx.post(f"{url}/v1/videos/generations", json=body)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+    assert url.startswith("http://127.0.0.1:")
+    assert "API key: mock-key" in second
+    assert (200, 401) == (created.status_code, refused.status_code)
+    assert created.json()["id"]
+
+
+def test_pytest_plugin_is_registered_through_the_entry_point(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        entry_points = archive.read(name).decode()
+
+    assert "[pytest11]\nveo = veo.testing" in entry_points

@@ -216,10 +216,11 @@ async def drop_connection(send: Send) -> None:
 async def send_json(
     send: Send, status: int, body: Any, headers: dict[str, str] | None = None
 ) -> None:
-    """Send a complete JSON response."""
+    """Send a complete JSON response; ``headers`` may replace the Content-Type."""
     payload = json.dumps(body).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    merged = {"content-type": "application/json", "content-length": str(len(payload))}
+    merged.update({k.lower(): v for k, v in (headers or {}).items()})
+    raw = [(k.encode(), v.encode()) for k, v in merged.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
 

@@ -103,6 +103,7 @@ class MockState:
         self.api_keys = api_keys
         self.lifecycle = lifecycle or Lifecycle()
         self.clock = clock
+        self._initial = (api_keys, self.lifecycle, clock)
         self.tasks: dict[str, Task] = {}
         self.log: list[LoggedRequest] = []
         self._ids = itertools.count(1)
@@ -158,7 +159,8 @@ class MockState:
             return sum(1 for e in self.log if e.route == "video" and e.authorized_header)
 
     def reset(self) -> None:
-        """Forget every task and logged request."""
+        """Forget every task and logged request; restore keys, lifecycle and clock."""
         with self._lock:
             self.tasks.clear()
             self.log.clear()
+            self.api_keys, self.lifecycle, self.clock = self._initial
