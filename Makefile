@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install gen gen-check lint test fuzz clean
+.PHONY: install gen gen-check lint test fuzz demo mock clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/
 
 test: lint gen-check  ## lint, drift check, then the test suite
 	$(BIN)/pytest --cov --cov-report=term
+
+DEMO_OUT ?= demo/car.mp4
+demo: $(STAMP)  ## the whole job against the embedded mock; prints the video's path
+	@rm -f $(DEMO_OUT)
+	$(BIN)/veo generate --mock "The car moves forward at a high speed" --out $(DEMO_OUT)
+
+mock: $(STAMP)  ## run the mock server on 127.0.0.1:8000
+	$(BIN)/veo mock --port 8000
 
 FUZZ_SECONDS ?= 300
 fuzz: $(STAMP)  ## schemathesis CLI against a live mock, for FUZZ_SECONDS (default 300)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
+import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -126,19 +126,21 @@ class DownloadTarget:
     def attempt(self) -> Iterator[_Sink]:
         """One try at writing the file: a fresh temporary file, removed on failure."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in _Sink.finish / below)
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".part", delete=False
-        )
-        sink = _Sink(handle, self)
+        temporary = self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.part"
+        # os.open with 0o666 lets the umask decide the mode, as for any file the user
+        # creates (tempfile would make it 0600); O_EXCL never reuses an existing file.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        handle = os.fdopen(fd, "wb")
+        sink = _Sink(handle, temporary, self)
         try:
             yield sink
         except BaseException:
             handle.close()
-            Path(handle.name).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
         if not sink.finished:
             handle.close()
-            Path(handle.name).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
 
 
 def _names_directory(dest: str | os.PathLike[str]) -> bool:
@@ -153,8 +155,9 @@ def _refuse_existing(path: Path, overwrite: bool) -> None:
 class _Sink:
     """Receives the bytes of one attempt (see ``DownloadTarget.attempt``)."""
 
-    def __init__(self, handle: IO[bytes], target: DownloadTarget) -> None:
+    def __init__(self, handle: IO[bytes], temporary: Path, target: DownloadTarget) -> None:
         self._handle = handle
+        self._temporary = temporary
         self._target = target
         self.expected: int | None = None
         self.received = 0
@@ -191,7 +194,7 @@ class _Sink:
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
-        temporary, final = Path(self._handle.name), self._target.path
+        temporary, final = self._temporary, self._target.path
         if self._target.overwrite:
             os.replace(temporary, final)
         else:

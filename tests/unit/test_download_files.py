@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,3 +138,14 @@ def test_url_sources_are_named_after_the_url_path() -> None:
     assert ("https://cdn.test/v/clip.mp4?sig=1", "clip") == video_source(
         "https://cdn.test/v/clip.mp4?sig=1"
     )
+
+
+def test_saved_file_mode_follows_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        path = fill(DownloadTarget(tmp_path / "v.mp4", "t", overwrite=False), b"abc")
+    finally:
+        os.umask(previous)
+
+    assert path is not None
+    assert 0o644 == stat.S_IMODE(path.stat().st_mode)

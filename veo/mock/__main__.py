@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from veo.mock._faults import Fault, parse_rule
@@ -39,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--pending", type=float, default=1, help="polls or seconds spent pending")
     p.add_argument("--running", type=float, default=3, help="polls or seconds spent running")
+    p.add_argument("--json", action="store_true", help="print the URL and key as one JSON line")
     return p
 
 
@@ -64,9 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     for rule in rules:
         server.faults.add(rule)
     with server:
-        print(f"Duomi Veo mock server on {server.url}", flush=True)
-        print(f"API key: {server.api_key}  (raw or 'Bearer {server.api_key}')", flush=True)
-        print(f"try: DUOMI_BASE_URL={server.url} DUOMI_API_KEY={server.api_key} veo generate ...")
+        if args.json:
+            print(json.dumps({"url": server.url, "api_key": server.api_key}), flush=True)
+        else:
+            print(f"Duomi Veo mock server on {server.url}", flush=True)
+            print(f"API key: {server.api_key}  (raw or 'Bearer {server.api_key}')", flush=True)
+            print(
+                f"try: DUOMI_BASE_URL={server.url} DUOMI_API_KEY={server.api_key} veo generate ..."
+            )
         try:
             while True:
                 server._thread.join(0.5)  # type: ignore[union-attr]

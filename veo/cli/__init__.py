@@ -1,0 +1,506 @@
+"""The ``veo`` command: generate videos, inspect tasks, run batches and the mock server.
+
+Needs the ``cli`` extra (Typer, Rich); ``import veo`` never imports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from veo import __version__
+from veo._client import DEFAULT_WAIT_TIMEOUT, AsyncVeo, Veo
+from veo._download import DownloadTarget
+from veo._errors import ConfigurationError, InvalidRequestError, VeoError
+from veo._models import TaskState, VideoRequest, VideoTask
+from veo._polling import PollSchedule
+from veo._rules import Problem
+from veo.cli._batch import JOURNAL_NAME, Job, Journal, parse_batch, run_batch
+from veo.cli._output import (
+    ExitCode,
+    TaskStatusLine,
+    describe_error,
+    download_bar,
+    emit_json,
+    exit_code_for,
+    stderr,
+    task_json,
+)
+
+__all__ = ["app", "main"]
+
+EXIT_CODES = "\n\n".join(f"{code.value}  {(code.__doc__ or '').strip()}" for code in ExitCode)
+app = typer.Typer(
+    name="veo",
+    help=(
+        "Generate videos with the Duomi Veo 3.1 API.\n\n"
+        "The API key comes from DUOMI_API_KEY or --api-key-file (never from a flag: it "
+        "would land in shell history). --mock runs everything against an embedded mock "
+        "server, no key needed.\n\nExit codes:\n\n" + EXIT_CODES
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Options shared by several commands.
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(help="Read the API key from this file (default: DUOMI_API_KEY).", dir_okay=False),
+]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option(help="API base URL (default: DUOMI_BASE_URL, then the vendor's).")
+]
+MockOpt = Annotated[
+    bool, typer.Option("--mock", help="Use an embedded mock server: no key, no cost.")
+]
+TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the task.", min=1)]
+ImageOpt = Annotated[
+    list[str] | None,
+    typer.Option("--image", help="Image URL (repeat for 2-3 images).", show_default=False),
+]
+TypeOpt = Annotated[
+    str | None,
+    typer.Option("--type", help="TEXT, FIRST&LAST or REFERENCE (default: from the image count)."),
+]
+RatioOpt = Annotated[str | None, typer.Option("--aspect-ratio", help="16:9 or 9:16.")]
+
+# The embedded mock moves with the clock; poll it often so the demo is quick.
+MOCK_POLLS = PollSchedule(initial=0.5, factor=1.5, max_delay=1.0)
+
+
+def _fail(error: BaseException, as_json: bool) -> typer.Exit:
+    code = exit_code_for(error)
+    line = describe_error(error)
+    stderr.print(f"error: {line}", markup=False)
+    if as_json:
+        document: dict[str, Any] = {"error": {"type": type(error).__name__, "message": line}}
+        if isinstance(error, InvalidRequestError):
+            document["error"]["problems"] = [
+                {"field": p.field, "rule": p.rule} for p in error.problems
+            ]
+        task_id = getattr(error, "task_id", None) or getattr(
+            getattr(error, "task", None), "id", None
+        )
+        if task_id:
+            document["error"]["task_id"] = task_id
+        document["exit_code"] = int(code)
+        emit_json(document)
+    return typer.Exit(int(code))
+
+
+def handles_errors(command: F) -> F:
+    """Turn every error into one line on stderr and its documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json", False))
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            stderr.print("interrupted", markup=False)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except (VeoError, OSError) as exc:
+            raise _fail(exc, as_json) from None
+        except Exception as exc:
+            if os.environ.get("VEO_DEBUG"):
+                raise
+            raise _fail(exc, as_json) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _api_key(api_key_file: Path | None) -> str | None:
+    if api_key_file is None:
+        return None
+    try:
+        key = api_key_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--api-key-file: cannot read {api_key_file}: {exc.strerror}"
+        ) from None
+    if not key:
+        raise ConfigurationError(f"--api-key-file: {api_key_file} is empty")
+    return key
+
+
+@contextmanager
+def _connection(
+    mock: bool, api_key_file: Path | None, base_url: str | None
+) -> Iterator[dict[str, Any]]:
+    """Client options for the real service, or for an embedded mock kept running."""
+    if not mock:
+        yield {"api_key": _api_key(api_key_file), "base_url": base_url}
+        return
+    try:
+        from veo.mock import Lifecycle
+        from veo.testing import MockServer
+    except ImportError:
+        raise ConfigurationError(
+            "--mock needs the mock extra: pip install 'duomi-veo[mock]'"
+        ) from None
+    with MockServer(lifecycle=Lifecycle(pace="time", pending_steps=1, running_steps=4)) as server:
+        stderr.print(f"using the embedded mock server at {server.url}", markup=False)
+        yield {"api_key": server.api_key, "base_url": server.url, "poll_schedule": MOCK_POLLS}
+
+
+def _request(
+    prompt: str, images: list[str] | None, kind: str | None, ratio: str | None
+) -> tuple[VideoRequest, dict[str, Any]]:
+    """Build and check the request; print warnings; return it with its exact body."""
+    request = VideoRequest(
+        prompt, image_urls=images or (), generation_type=kind, aspect_ratio=ratio
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        body = request.to_body()
+    for warning in caught:
+        stderr.print(f"warning: {warning.message}", markup=False)
+    return request, body
+
+
+def _show_task(task: VideoTask, as_json: bool, **extra: Any) -> None:
+    if as_json:
+        emit_json({**task_json(task), **extra})
+        return
+    progress = f" {task.progress}%" if task.progress is not None else ""
+    line = f"{task.id}\t{task.state.value}{progress}"
+    if task.message:
+        line += f"\t{task.message}"
+    print(line)
+    for url in task.video_urls:
+        print(url)
+
+
+def _wait(client: Veo, task: VideoTask | str, timeout: float, show: bool) -> VideoTask:
+    status = TaskStatusLine(enabled=show)
+    with status.shown():
+        return client.wait(task, timeout=timeout, on_progress=status.update)
+
+
+def _download(client: Veo, task: VideoTask, out: Path, show: bool) -> Path:
+    with download_bar(show, "downloading") as on_progress:
+        return client.download(task, out, on_progress=on_progress)
+
+
+@app.command()
+@handles_errors
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What the video shows.")],
+    image: ImageOpt = None,
+    kind: TypeOpt = None,
+    aspect_ratio: RatioOpt = None,
+    out: Annotated[Path, typer.Option(help="File, or directory (named after the task).")] = Path(
+        "."
+    ),
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the task id and stop.")] = False,
+    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    mock: MockOpt = False,
+    api_key_file: KeyFileOpt = None,
+    base_url: BaseUrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a video, wait for it with a live status line, download it, print its path."""
+    request, _ = _request(prompt, image, kind, aspect_ratio)
+    DownloadTarget.precheck(out, overwrite=False)
+    show = not as_json
+    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # already shown by _request
+            task = client.create(request)
+        stderr.print(f"created task {task.id}", markup=False)
+        if no_wait:
+            _show_task(task, as_json)
+            return
+        finished = _wait(client, task, timeout, show)
+        path = _download(client, finished, out, show)
+    if as_json:
+        emit_json({**task_json(finished), "path": str(path)})
+    else:
+        print(path)
+
+
+@app.command()
+@handles_errors
+def validate(
+    prompt: Annotated[str, typer.Argument(help="What the video shows.")],
+    image: ImageOpt = None,
+    kind: TypeOpt = None,
+    aspect_ratio: RatioOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the exact JSON body that would be sent, or every problem. No network."""
+    _, body = _request(prompt, image, kind, aspect_ratio)
+    emit_json({"valid": True, "body": body} if as_json else body)
+
+
+@app.command()
+@handles_errors
+def status(
+    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    mock: MockOpt = False,
+    api_key_file: KeyFileOpt = None,
+    base_url: BaseUrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a task's state, progress and result links."""
+    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+        _show_task(client.get(task_id), as_json)
+
+
+@app.command()
+@handles_errors
+def wait(
+    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    mock: MockOpt = False,
+    api_key_file: KeyFileOpt = None,
+    base_url: BaseUrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Wait for a task to finish, with a live status line."""
+    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+        _show_task(_wait(client, task_id, timeout, not as_json), as_json)
+
+
+@app.command()
+@handles_errors
+def download(
+    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    out: Annotated[Path, typer.Option(help="File, or directory (named after the task).")] = Path(
+        "."
+    ),
+    mock: MockOpt = False,
+    api_key_file: KeyFileOpt = None,
+    base_url: BaseUrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Download a finished task's video; print its path."""
+    DownloadTarget.precheck(out, overwrite=False)
+    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+        task = client.get(task_id)
+        if task.state is not TaskState.SUCCEEDED:
+            raise InvalidRequestError(
+                [
+                    Problem(
+                        "task_id",
+                        f"task {task.id} is {task.state.value}, not succeeded; wait for it first",
+                    )
+                ]
+            )
+        path = _download(client, task, out, not as_json)
+    if as_json:
+        emit_json({**task_json(task), "path": str(path)})
+    else:
+        print(path)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def mock(ctx: typer.Context) -> None:
+    """Run the mock server (options: veo mock --help)."""
+    try:
+        from veo.mock.__main__ import main as mock_main
+    except ImportError:
+        stderr.print("error: veo mock needs the mock extra: pip install 'duomi-veo[mock]'")
+        raise typer.Exit(int(ExitCode.INVALID_INPUT)) from None
+    raise typer.Exit(mock_main(list(ctx.args)))
+
+
+@app.command()
+@handles_errors
+def batch(
+    file: Annotated[
+        Path, typer.Argument(help="JSONL: one request per line.", exists=True, dir_okay=False)
+    ],
+    out: Annotated[Path, typer.Option(help="Directory for the videos and the journal.")] = Path(
+        "videos"
+    ),
+    concurrency: Annotated[int, typer.Option(help="Jobs in flight at once.", min=1, max=64)] = 4,
+    resubmit_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resubmit-unknown",
+            help="Create again the jobs whose create outcome is unknown (may duplicate).",
+        ),
+    ] = False,
+    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    mock: MockOpt = False,
+    api_key_file: KeyFileOpt = None,
+    base_url: BaseUrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every request in a JSONL file; re-run the same command to resume."""
+    jobs, problems = parse_batch(file)
+    if problems:
+        for problem in problems:
+            stderr.print(f"error: {problem}", markup=False)
+        if as_json:
+            emit_json(
+                {
+                    "error": {
+                        "type": "InvalidBatchFile",
+                        "problems": [{"line": p.line, "message": p.message} for p in problems],
+                    },
+                    "exit_code": int(ExitCode.INVALID_INPUT),
+                }
+            )
+        raise typer.Exit(int(ExitCode.INVALID_INPUT))
+    for job in jobs:
+        for note in job.warnings:
+            stderr.print(f"warning: line {job.line}: {note}", markup=False)
+    out.mkdir(parents=True, exist_ok=True)
+    journal = Journal(out / JOURNAL_NAME)
+    interrupted = False
+    try:
+        journal.register(jobs)
+        with _connection(mock, api_key_file, base_url) as options:
+            try:
+                asyncio.run(
+                    _batch(
+                        jobs,
+                        journal,
+                        out,
+                        options,
+                        concurrency,
+                        resubmit_unknown,
+                        timeout,
+                        not as_json,
+                    )
+                )
+            except KeyboardInterrupt:
+                interrupted = True
+        rows = journal.summary()
+    finally:
+        journal.close()
+    code = _batch_summary(rows, as_json)
+    if interrupted:
+        stderr.print("interrupted: re-run the same command to resume", markup=False)
+        code = ExitCode.INTERRUPTED
+    raise typer.Exit(int(code))
+
+
+async def _batch(
+    jobs: list[Job],
+    journal: Journal,
+    out: Path,
+    options: dict[str, Any],
+    concurrency: int,
+    resubmit_unknown: bool,
+    timeout: float,
+    show: bool,
+) -> None:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        disable=not show,
+    )
+    overall = progress.add_task("batch", total=len(jobs))
+    rows: dict[int, Any] = {}
+    final = {"done", "failed", "unknown", "refused", "pending"}
+
+    def report(job: Job, what: str, task: VideoTask | None) -> None:
+        if what in final:
+            progress.advance(overall)
+            if job.line in rows:
+                progress.remove_task(rows.pop(job.line))
+            return
+        pct = f" {task.progress}%" if task is not None and task.progress is not None else ""
+        label = f"  line {job.line} {job.name}: {what}{pct}"
+        if job.line not in rows:
+            rows[job.line] = progress.add_task(label, total=None)
+        progress.update(rows[job.line], description=label)
+
+    with progress:
+        async with AsyncVeo(**options) as client:
+            await run_batch(
+                jobs,
+                journal,
+                client,
+                out,
+                concurrency=concurrency,
+                resubmit_unknown=resubmit_unknown,
+                timeout=timeout,
+                report=report,
+            )
+
+
+def _batch_summary(rows: list[dict[str, Any]], as_json: bool) -> ExitCode:
+    groups: dict[str, list[dict[str, Any]]] = {
+        "done": [],
+        "failed": [],
+        "unknown": [],
+        "pending": [],
+    }
+    for row in rows:
+        status = row["status"]
+        key = status if status in groups else ("failed" if status == "refused" else "pending")
+        groups[key].append(row)
+    if as_json:
+        emit_json(groups)
+    else:
+        table = Table(title="batch summary")
+        for column in ("line", "name", "result", "task", "file / message"):
+            table.add_column(column)
+        for row in rows:
+            detail = row["path"] if row["status"] == "done" else (row["message"] or "")
+            table.add_row(
+                str(row["line"]), row["name"], row["status"], row["task_id"] or "", detail
+            )
+        from rich.console import Console
+
+        Console(highlight=False, soft_wrap=True).print(table)
+        counts = ", ".join(f"{len(v)} {k}" for k, v in groups.items())
+        print(counts)
+    if groups["unknown"]:
+        return ExitCode.OUTCOME_UNKNOWN
+    if groups["failed"]:
+        return ExitCode.TASK_FAILED
+    if groups["pending"]:
+        return ExitCode.TIMEOUT
+    return ExitCode.OK
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"veo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Generate videos with the Duomi Veo 3.1 API."""
+
+
+def main() -> None:
+    """Entry point of the ``veo`` console script."""
+    app(prog_name="veo")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

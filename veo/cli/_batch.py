@@ -1,0 +1,310 @@
+"""``veo batch``: many videos from a JSONL file, resumable, never paying twice.
+
+Each job's progress is committed to an SQLite journal (WAL) in the output directory
+before and after every step that matters:
+
+=========== ============================================================================
+status      meaning, and what a re-run does
+=========== ============================================================================
+new         not started: created on the next run
+submitting  the create call was in flight when the process stopped: the task may exist.
+            Reported as outcome-unknown; created again only with ``--resubmit-unknown``
+unknown     the service's answer to the create was lost (``CreateOutcomeUnknownError``);
+            same as ``submitting``
+refused     the service refused the create (nothing was made): tried again
+submitted   the task id is known: polled and downloaded, never created again
+done        the file exists: skipped
+failed      the task failed (message kept): skipped
+=========== ============================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from veo._client import AsyncVeo
+from veo._download import safe_filename
+from veo._errors import (
+    APIError,
+    CreateOutcomeUnknownError,
+    InvalidRequestError,
+    TaskFailedError,
+    VeoError,
+    WaitTimeoutError,
+)
+from veo._models import VideoRequest, VideoTask
+
+__all__ = ["Job", "Journal", "LineProblem", "parse_batch", "run_batch"]
+
+JOURNAL_NAME = "veo-batch.sqlite3"
+FIELDS = frozenset(
+    {"prompt", "image_urls", "generation_type", "aspect_ratio", "model", "duration", "name"}
+)
+UNKNOWN_HINT = (
+    "the create call's outcome is unknown: a task may exist. Check your tasks, then "
+    "re-run with --resubmit-unknown to create it again"
+)
+
+
+@attrs.frozen
+class Job:
+    """One line of the batch file, validated."""
+
+    line: int
+    name: str
+    request: VideoRequest
+    digest: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def filename(self) -> str:
+        """The output file name, safe and unique within the batch."""
+        return safe_filename(self.name)
+
+
+@attrs.frozen
+class LineProblem:
+    """Why one line of the batch file cannot be used."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def _job(line: int, text: str) -> Job:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError("must be a JSON object")
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}"
+        )
+    name = data.pop("name", None)
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ValueError("name: must be a non-empty string")
+    try:
+        request = VideoRequest(**{"prompt": "", **data})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            body = request.to_body()
+    except InvalidRequestError as exc:
+        raise ValueError("; ".join(str(p) for p in exc.problems)) from None
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return Job(
+        line=line,
+        name=name or f"line-{line:04d}",
+        request=request,
+        digest=digest,
+        warnings=tuple(str(w.message) for w in caught),
+    )
+
+
+def parse_batch(path: Path) -> tuple[list[Job], list[LineProblem]]:
+    """Validate every line; return the jobs and every problem (blank lines are skipped)."""
+    jobs: list[Job] = []
+    problems: list[LineProblem] = []
+    seen: dict[str, int] = {}
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            job = _job(number, text)
+        except ValueError as exc:
+            problems.append(LineProblem(number, str(exc)))
+            continue
+        if job.filename in seen:
+            problems.append(
+                LineProblem(
+                    number, f"name: {job.filename} is already used by line {seen[job.filename]}"
+                )
+            )
+            continue
+        seen[job.filename] = number
+        jobs.append(job)
+    if not jobs and not problems:
+        problems.append(LineProblem(0, "the file has no jobs"))
+    return jobs, problems
+
+
+class JournalMismatchError(VeoError):
+    """The batch file changed since the journal in the output directory was written."""
+
+
+class Journal:
+    """The batch's durable state: one row per job, committed at every transition."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            """CREATE TABLE IF NOT EXISTS jobs (
+                line INTEGER PRIMARY KEY,
+                digest TEXT NOT NULL,
+                name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                task_id TEXT,
+                path TEXT,
+                message TEXT,
+                updated REAL NOT NULL
+            )"""
+        )
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def register(self, jobs: list[Job]) -> None:
+        """Add new jobs; refuse if a known line now holds a different request."""
+        known = {line: digest for line, digest in self._db.execute("SELECT line, digest FROM jobs")}
+        changed = [job.line for job in jobs if job.line in known and known[job.line] != job.digest]
+        if changed:
+            lines = ", ".join(map(str, changed))
+            raise JournalMismatchError(
+                f"line(s) {lines} differ from the batch recorded in {self.path}; use another "
+                f"--out directory for a different batch"
+            )
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO jobs(line, digest, name, status, updated) "
+                "VALUES (?, ?, ?, 'new', ?)",
+                [(job.line, job.digest, job.filename, time.time()) for job in jobs],
+            )
+
+    def row(self, line: int) -> dict[str, Any]:
+        """The job's recorded state."""
+        cursor = self._db.execute(
+            "SELECT status, task_id, path, message FROM jobs WHERE line = ?", (line,)
+        )
+        status, task_id, path, message = cursor.fetchone()
+        return {"status": status, "task_id": task_id, "path": path, "message": message}
+
+    def set(self, line: int, status: str, **fields: Any) -> None:
+        """Record a transition; committed (and on disk) when this returns."""
+        assignments = ", ".join(["status = ?", "updated = ?", *(f"{n} = ?" for n in fields)])
+        sql = f"UPDATE jobs SET {assignments} WHERE line = ?"  # noqa: S608 (our column names)
+        with self._db:
+            self._db.execute(sql, (status, time.time(), *fields.values(), line))
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Every job's final state, in line order."""
+        cursor = self._db.execute(
+            "SELECT line, name, status, task_id, path, message FROM jobs ORDER BY line"
+        )
+        keys = ("line", "name", "status", "task_id", "path", "message")
+        return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+
+JobProgress = Callable[[Job, str, VideoTask | None], None]
+"""Called with (job, what is happening, latest task) for the display."""
+
+
+async def _run_job(
+    job: Job,
+    journal: Journal,
+    client: AsyncVeo,
+    out_dir: Path,
+    *,
+    resubmit_unknown: bool,
+    timeout: float,
+    report: JobProgress,
+) -> None:
+    row = journal.row(job.line)
+    status, task_id = row["status"], row["task_id"]
+    if status == "done" and row["path"] and Path(row["path"]).exists():
+        report(job, "done", None)
+        return
+    if status == "failed":
+        report(job, "failed", None)
+        return
+    if status in ("submitting", "unknown") and not resubmit_unknown:
+        journal.set(job.line, "unknown", message=UNKNOWN_HINT)
+        report(job, "unknown", None)
+        return
+    if task_id is None or status in ("submitting", "unknown"):
+        report(job, "submitting", None)
+        journal.set(job.line, "submitting", message=None)
+        try:
+            task = await client.create(job.request)
+        except CreateOutcomeUnknownError as exc:
+            journal.set(job.line, "unknown", message=f"{UNKNOWN_HINT} ({exc.cause})")
+            report(job, "unknown", None)
+            return
+        except APIError as exc:
+            # A definite refusal: nothing was created, so a re-run may try again.
+            journal.set(job.line, "refused", message=str(exc))
+            report(job, "refused", None)
+            return
+        task_id = task.id
+        journal.set(job.line, "submitted", task_id=task_id)
+    try:
+        task = await client.wait(
+            task_id, timeout=timeout, on_progress=lambda t: report(job, "waiting", t)
+        )
+    except TaskFailedError as exc:
+        journal.set(job.line, "failed", message=exc.task.message or str(exc))
+        report(job, "failed", exc.task)
+        return
+    except (WaitTimeoutError, APIError) as exc:
+        journal.set(job.line, "submitted", message=f"{exc}; re-run to resume")
+        report(job, "pending", None)
+        return
+    report(job, "downloading", task)
+    try:
+        path = await client.download(task, out_dir / job.filename, overwrite=True)
+    except VeoError as exc:
+        journal.set(job.line, "submitted", message=f"download failed: {exc}; re-run to retry")
+        report(job, "pending", task)
+        return
+    journal.set(job.line, "done", path=str(path), message=None)
+    report(job, "done", task)
+
+
+async def run_batch(
+    jobs: list[Job],
+    journal: Journal,
+    client: AsyncVeo,
+    out_dir: Path,
+    *,
+    concurrency: int,
+    resubmit_unknown: bool,
+    timeout: float,
+    report: JobProgress,
+) -> None:
+    """Run every job, at most ``concurrency`` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def guarded(job: Job) -> None:
+        async with gate:
+            await _run_job(
+                job,
+                journal,
+                client,
+                out_dir,
+                resubmit_unknown=resubmit_unknown,
+                timeout=timeout,
+                report=report,
+            )
+
+    async with asyncio.TaskGroup() as group:
+        for job in jobs:
+            group.create_task(guarded(job))

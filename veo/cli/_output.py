@@ -1,0 +1,153 @@
+"""Exit codes, one-line errors, JSON output and progress displays for the ``veo`` command.
+
+Progress and errors go to stderr; stdout carries only the result (a path, a task id,
+or with ``--json`` exactly one JSON document), so ``veo generate ... > out`` works.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+
+from veo._errors import (
+    APIError,
+    ConfigurationError,
+    CreateOutcomeUnknownError,
+    InvalidRequestError,
+    TaskFailedError,
+    WaitTimeoutError,
+)
+from veo._models import VideoTask
+
+__all__ = ["ExitCode", "describe_error", "emit_json", "exit_code_for", "stderr"]
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class ExitCode(enum.IntEnum):
+    """What ``veo`` exits with; documented in the README and in ``veo --help``."""
+
+    OK = 0
+    """Success."""
+    ERROR = 1
+    """Anything else: a file exists, the disk is full, an unexpected failure."""
+    INVALID_INPUT = 2
+    """Bad arguments or a request that breaks a rule; nothing was sent."""
+    API_ERROR = 3
+    """The service refused (bad key, no balance, rate limit) or could not be reached."""
+    TASK_FAILED = 4
+    """The task (or a batch job) ended in failure."""
+    TIMEOUT = 5
+    """The task did not finish in time; it may still finish (resume with ``veo wait``)."""
+    OUTCOME_UNKNOWN = 6
+    """A create may or may not have made a task; it was not retried."""
+    INTERRUPTED = 130
+    """Ctrl-C."""
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
+    """The exit code for an error."""
+    if isinstance(error, InvalidRequestError | ConfigurationError):
+        return ExitCode.INVALID_INPUT
+    if isinstance(error, CreateOutcomeUnknownError):
+        return ExitCode.OUTCOME_UNKNOWN
+    if isinstance(error, TaskFailedError):
+        return ExitCode.TASK_FAILED
+    if isinstance(error, WaitTimeoutError):
+        return ExitCode.TIMEOUT
+    if isinstance(error, APIError):
+        return ExitCode.API_ERROR
+    return ExitCode.ERROR
+
+
+def describe_error(error: BaseException) -> str:
+    """One readable line for an error (problems joined with ``; ``)."""
+    if isinstance(error, InvalidRequestError):
+        return "invalid request: " + "; ".join(str(p) for p in error.problems)
+    text = " ".join(str(error).split())
+    kind = type(error).__name__
+    return f"{kind}: {text}"
+
+
+def emit_json(document: Any) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def task_json(task: VideoTask) -> dict[str, Any]:
+    """A task as the CLI reports it."""
+    return {
+        "id": task.id,
+        "state": task.state.value,
+        "raw_state": task.raw_state,
+        "progress": task.progress,
+        "video_urls": list(task.video_urls),
+        "message": task.message,
+    }
+
+
+class TaskStatusLine:
+    """A live status line on stderr: state, progress and elapsed time, updated in place."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._start = time.monotonic()
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=False,
+            disable=not enabled,
+        )
+        self._id = self._progress.add_task("waiting", total=100)
+
+    def update(self, task: VideoTask) -> None:
+        """Show the latest state and progress."""
+        label = f"task {task.id}: {task.state.value}"
+        if task.state.value == "unknown":
+            label += f" ({task.raw_state})"
+        self._progress.update(self._id, description=label, completed=task.progress or 0)
+
+    @contextmanager
+    def shown(self) -> Iterator[TaskStatusLine]:
+        """Display the line while the block runs."""
+        with self._progress:
+            yield self
+
+
+@contextmanager
+def download_bar(enabled: bool, label: str) -> Iterator[Any]:
+    """A byte progress bar on stderr; yields the ``on_progress`` callback for downloads."""
+    progress = Progress(
+        TextColumn(label),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=stderr,
+        disable=not enabled,
+    )
+    bar = progress.add_task(label, total=None)
+
+    def on_progress(received: int, total: int | None) -> None:
+        progress.update(bar, completed=received, total=total)
+
+    with progress:
+        yield on_progress
