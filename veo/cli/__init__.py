@@ -27,6 +27,7 @@ from veo._polling import PollSchedule
 from veo._rules import Problem
 from veo.cli._batch import JOURNAL_NAME, Job, Journal, parse_batch, run_batch
 from veo.cli._output import (
+    EXIT_CODES,
     ExitCode,
     TaskStatusLine,
     describe_error,
@@ -39,14 +40,14 @@ from veo.cli._output import (
 
 __all__ = ["app", "main"]
 
-EXIT_CODES = "\n\n".join(f"{code.value}  {(code.__doc__ or '').strip()}" for code in ExitCode)
+EXIT_HELP = "\n\n".join(f"{code.value:>3}  {text}" for code, text in EXIT_CODES.items())
 app = typer.Typer(
     name="veo",
     help=(
         "Generate videos with the Duomi Veo 3.1 API.\n\n"
         "The API key comes from DUOMI_API_KEY or --api-key-file (never from a flag: it "
         "would land in shell history). --mock runs everything against an embedded mock "
-        "server, no key needed.\n\nExit codes:\n\n" + EXIT_CODES
+        "server, no key needed.\n\nExit codes:\n\n" + EXIT_HELP
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -78,6 +79,11 @@ TypeOpt = Annotated[
     typer.Option("--type", help="TEXT, FIRST&LAST or REFERENCE (default: from the image count)."),
 ]
 RatioOpt = Annotated[str | None, typer.Option("--aspect-ratio", help="16:9 or 9:16.")]
+
+# A string, not a Path: a trailing "/" marks a directory that does not exist yet.
+OutOpt = Annotated[
+    str, typer.Option(help="File, or directory (ending in / or existing; named after the task).")
+]
 
 # The embedded mock moves with the clock; poll it often so the demo is quick.
 MOCK_POLLS = PollSchedule(initial=0.5, factor=1.5, max_delay=1.0)
@@ -194,7 +200,7 @@ def _wait(client: Veo, task: VideoTask | str, timeout: float, show: bool) -> Vid
         return client.wait(task, timeout=timeout, on_progress=status.update)
 
 
-def _download(client: Veo, task: VideoTask, out: Path, show: bool) -> Path:
+def _download(client: Veo, task: VideoTask, out: str, show: bool) -> Path:
     with download_bar(show, "downloading") as on_progress:
         return client.download(task, out, on_progress=on_progress)
 
@@ -206,9 +212,7 @@ def generate(
     image: ImageOpt = None,
     kind: TypeOpt = None,
     aspect_ratio: RatioOpt = None,
-    out: Annotated[Path, typer.Option(help="File, or directory (named after the task).")] = Path(
-        "."
-    ),
+    out: OutOpt = ".",
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the task id and stop.")] = False,
     timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
     mock: MockOpt = False,
@@ -283,9 +287,7 @@ def wait(
 @handles_errors
 def download(
     task_id: Annotated[str, typer.Argument(help="The task id.")],
-    out: Annotated[Path, typer.Option(help="File, or directory (named after the task).")] = Path(
-        "."
-    ),
+    out: OutOpt = ".",
     mock: MockOpt = False,
     api_key_file: KeyFileOpt = None,
     base_url: BaseUrlOpt = None,

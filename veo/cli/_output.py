@@ -34,30 +34,34 @@ from veo._errors import (
 )
 from veo._models import VideoTask
 
-__all__ = ["ExitCode", "describe_error", "emit_json", "exit_code_for", "stderr"]
+__all__ = ["EXIT_CODES", "ExitCode", "describe_error", "emit_json", "exit_code_for", "stderr"]
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class ExitCode(enum.IntEnum):
-    """What ``veo`` exits with; documented in the README and in ``veo --help``."""
+    """What ``veo`` exits with; ``EXIT_CODES`` says what each means."""
 
     OK = 0
-    """Success."""
     ERROR = 1
-    """Anything else: a file exists, the disk is full, an unexpected failure."""
     INVALID_INPUT = 2
-    """Bad arguments or a request that breaks a rule; nothing was sent."""
     API_ERROR = 3
-    """The service refused (bad key, no balance, rate limit) or could not be reached."""
     TASK_FAILED = 4
-    """The task (or a batch job) ended in failure."""
     TIMEOUT = 5
-    """The task did not finish in time; it may still finish (resume with ``veo wait``)."""
     OUTCOME_UNKNOWN = 6
-    """A create may or may not have made a task; it was not retried."""
     INTERRUPTED = 130
-    """Ctrl-C."""
+
+
+EXIT_CODES = {
+    ExitCode.OK: "success",
+    ExitCode.ERROR: "any other error (a file exists, the disk is full, ...)",
+    ExitCode.INVALID_INPUT: "invalid input (bad arguments, a broken rule); nothing was sent",
+    ExitCode.API_ERROR: "the service refused (bad key, no balance, rate limit) or was unreachable",
+    ExitCode.TASK_FAILED: "the task failed (batch: a job failed)",
+    ExitCode.TIMEOUT: "the task did not finish in time; it may still finish (veo wait TASK_ID)",
+    ExitCode.OUTCOME_UNKNOWN: "a create may have made a task but no id came back; not retried",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 def exit_code_for(error: BaseException) -> ExitCode:
