@@ -63,7 +63,18 @@ def test_generate_no_wait_prints_the_pending_task(run_veo: Run, veo_mock: MockSe
         ([PROMPT, "--image", "ftp://img.test/a.jpg"], "image_urls[0]"),
         ([PROMPT, "--image", "https://u:p@img.test/a.jpg"], "image_urls[0]"),
         ([PROMPT, "--type", "FIRST&LAST"], "image_urls"),
-        ([PROMPT, "--type", "REFERENCE", "--image", "https://img.test/a.jpg", "--aspect-ratio", "9:16"], "aspect_ratio"),
+        (
+            [
+                PROMPT,
+                "--type",
+                "REFERENCE",
+                "--image",
+                "https://img.test/a.jpg",
+                "--aspect-ratio",
+                "9:16",
+            ],
+            "aspect_ratio",
+        ),
         ([PROMPT, "--type", "MOVIE"], "generation_type"),
         ([PROMPT, "--aspect-ratio", "4:3"], "aspect_ratio"),
     ],
@@ -88,7 +99,9 @@ def test_invalid_input_with_json_lists_the_problems(run_veo: Run) -> None:
 
 
 def test_validate_prints_the_exact_body(run_veo: Run, veo_mock: MockServer) -> None:
-    result = run_veo("validate", PROMPT, "--image", "https://img.test/a.jpg", "--image", "https://img.test/b.jpg")
+    result = run_veo(
+        "validate", PROMPT, "--image", "https://img.test/a.jpg", "--image", "https://img.test/b.jpg"
+    )
 
     assert {
         "model": "veo3.1-fast",
@@ -101,7 +114,9 @@ def test_validate_prints_the_exact_body(run_veo: Run, veo_mock: MockServer) -> N
 
 
 def test_validate_warns_about_images_in_text_mode(run_veo: Run) -> None:
-    result = run_veo("validate", PROMPT, "--type", "TEXT", "--image", "https://img.test/a.jpg", "--json")
+    result = run_veo(
+        "validate", PROMPT, "--type", "TEXT", "--image", "https://img.test/a.jpg", "--json"
+    )
 
     assert (0, True) == (result.returncode, only_json(result.stdout)["valid"])
     assert "warning: generation_type TEXT does not use images" in result.stderr
@@ -170,7 +185,9 @@ def test_timeout_exits_5_naming_the_task(run_veo: Run, veo_mock: MockServer) -> 
     assert task_id == only_json(result.stdout)["error"]["task_id"]
 
 
-def test_unknown_create_outcome_exits_6_and_creates_once(run_veo: Run, veo_mock: MockServer) -> None:
+def test_unknown_create_outcome_exits_6_and_creates_once(
+    run_veo: Run, veo_mock: MockServer
+) -> None:
     veo_mock.faults.add(parse_rule("reset-after,route=create,times=1"))
 
     result = run_veo("generate", PROMPT)
@@ -205,7 +222,10 @@ def test_status_shows_the_task(run_veo: Run, finished_task: str) -> None:
     as_json = run_veo("status", finished_task, "--json")
 
     assert plain.stdout.startswith(f"{finished_task}\tsucceeded 100%")
-    assert ("succeeded", finished_task) == (only_json(as_json.stdout)["state"], only_json(as_json.stdout)["id"])
+    assert ("succeeded", finished_task) == (
+        only_json(as_json.stdout)["state"],
+        only_json(as_json.stdout)["id"],
+    )
 
 
 def test_status_of_an_unknown_task_exits_3(run_veo: Run) -> None:
@@ -234,9 +254,7 @@ def test_download_json(run_veo: Run, finished_task: str) -> None:
     assert Path(document["path"]).is_file()
 
 
-def test_download_of_an_unfinished_task_exits_2(
-    run_veo: Run, veo_mock: MockServer
-) -> None:
+def test_download_of_an_unfinished_task_exits_2(run_veo: Run, veo_mock: MockServer) -> None:
     veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=60, running_steps=60)
     task = veo_mock.state.create_task({"prompt": "x"})
 

@@ -13,6 +13,8 @@ unknown     the service's answer to the create was lost (``CreateOutcomeUnknownE
             same as ``submitting``
 refused     the service refused the create (nothing was made): tried again
 submitted   the task id is known: polled and downloaded, never created again
+downloading the video was being saved: downloaded again (a stale temporary file left by
+            a killed process is removed first)
 done        the file exists: skipped
 failed      the task failed (message kept): skipped
 =========== ============================================================================
@@ -269,6 +271,9 @@ async def _run_job(
         report(job, "pending", None)
         return
     report(job, "downloading", task)
+    journal.set(job.line, "downloading")
+    for stale in out_dir.glob(f".{job.filename}.*.part"):
+        stale.unlink(missing_ok=True)  # left by a process killed mid-download
     try:
         path = await client.download(task, out_dir / job.filename, overwrite=True)
     except VeoError as exc:

@@ -244,6 +244,7 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        epoch = self.state.epoch
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         route = route_of(scope["method"], scope["path"])
         rules = self.plan.pick(route)
@@ -278,7 +279,8 @@ class FaultMiddleware:
                     authorized_header="authorization" in headers,
                     status=status[0] if status else None,
                     fault=action.fault.value if action else None,
-                )
+                ),
+                epoch,
             )
 
     async def _apply(

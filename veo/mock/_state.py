@@ -106,6 +106,8 @@ class MockState:
         self._initial = (api_keys, self.lifecycle, clock)
         self.tasks: dict[str, Task] = {}
         self.log: list[LoggedRequest] = []
+        self.epoch = 0
+        """Bumped by ``reset``: requests that began earlier are not logged after it."""
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -138,10 +140,11 @@ class MockState:
             self.tasks[task.id] = task
             return task
 
-    def record(self, entry: LoggedRequest) -> None:
-        """Append to the request log."""
+    def record(self, entry: LoggedRequest, epoch: int) -> None:
+        """Append to the request log, unless the request began before the last reset."""
         with self._lock:
-            self.log.append(entry)
+            if epoch == self.epoch:
+                self.log.append(entry)
 
     @property
     def tasks_created(self) -> int:
@@ -163,4 +166,5 @@ class MockState:
         with self._lock:
             self.tasks.clear()
             self.log.clear()
+            self.epoch += 1
             self.api_keys, self.lifecycle, self.clock = self._initial
