@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from veo import __version__
@@ -413,26 +413,29 @@ async def _batch(
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[count]}"),
         TimeElapsedColumn(),
         console=stderr,
         disable=not show,
     )
-    overall = progress.add_task("batch", total=len(jobs))
+    overall = progress.add_task("batch", total=len(jobs), count=f"0/{len(jobs)}")
     rows: dict[int, Any] = {}
     final = {"done", "failed", "unknown", "refused", "pending"}
+    finished = 0
 
     def report(job: Job, what: str, task: VideoTask | None) -> None:
+        nonlocal finished
         if what in final:
-            progress.advance(overall)
+            finished += 1
+            progress.update(overall, completed=finished, count=f"{finished}/{len(jobs)}")
             if job.line in rows:
                 progress.remove_task(rows.pop(job.line))
             return
-        pct = f" {task.progress}%" if task is not None and task.progress is not None else ""
-        label = f"  line {job.line} {job.name}: {what}{pct}"
+        percent = task.progress if task is not None and task.progress is not None else 0
+        label = f"  line {job.line} {job.name}: {what}"
         if job.line not in rows:
-            rows[job.line] = progress.add_task(label, total=None)
-        progress.update(rows[job.line], description=label)
+            rows[job.line] = progress.add_task(label, total=100, count="")
+        progress.update(rows[job.line], description=label, completed=percent, count=f"{percent}%")
 
     with progress:
         async with AsyncVeo(**options) as client:
