@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install gen gen-check lint test fuzz demo mock clean
+.PHONY: install gen gen-check lint test fuzz bench demo mock clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/
 
 test: lint gen-check  ## lint, drift check, then the test suite
 	$(BIN)/pytest --cov --cov-report=term
+
+bench: $(STAMP)  ## benchmarks side by side with raw httpx; writes bench-results.json
+	$(BIN)/python benchmarks/run.py
 
 DEMO_OUT ?= demo/car.mp4
 demo: $(STAMP)  ## the whole job against the embedded mock; prints the video's path

@@ -105,6 +105,7 @@ class _BaseClient:
                 f"base_url: plain http:// to {self.base_url.host} would send the API key "
                 f"unencrypted; use https://, or pass allow_insecure_http=True"
             )
+        self._base = str(self.base_url).rstrip("/")
         self._bearer = bearer
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retry = retry or RetryPolicy()
@@ -122,9 +123,9 @@ class _BaseClient:
         key = self._secret.reveal()
         return f"Bearer {key}" if self._bearer and not key.startswith("Bearer ") else key
 
-    def _url(self, path: str) -> httpx.URL:
-        base = str(self.base_url).rstrip("/")
-        return httpx.URL(base + path)
+    def _url(self, path: str) -> str:
+        # A string: build_request parses it once (an httpx.URL here would mean twice).
+        return self._base + path
 
     def _api_request(
         self, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]

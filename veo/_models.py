@@ -68,7 +68,7 @@ class VideoRequest:
     )
 
     def _check(self) -> tuple[dict[str, Any], tuple[str, ...]]:
-        own = {field.name for field in attrs.fields(VideoRequest)} - {"extra_body"}
+        own = _OWN_FIELDS
         problems = [
             Problem(f"extra_body.{key}", f"duplicates a VideoRequest field; pass {key}= instead")
             for key in self.extra_body
@@ -127,6 +127,9 @@ class VideoRequest:
             warnings.warn(note, UserWarning, stacklevel=2)
         order = {name: index for index, name in enumerate(known_fields())}
         return dict(sorted(body.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+_OWN_FIELDS = frozenset(field.name for field in attrs.fields(VideoRequest)) - {"extra_body"}
 
 
 class TaskState(enum.StrEnum):

@@ -19,7 +19,9 @@ regenerated spec widens them without edits here. ``duration`` and the resolved
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import types
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,16 +114,20 @@ def infer_generation_type(image_count: int) -> GenerationType | None:
     return None
 
 
-def allowed_values() -> dict[str, tuple[Any, ...]]:
+@functools.cache
+def allowed_values() -> Mapping[str, tuple[Any, ...]]:
     """The enum-valued request fields and the values the installed spec allows."""
-    return {
-        "model": tuple(m.value for m in VideoModel),
-        "aspect_ratio": tuple(m.value for m in AspectRatio),
-        "duration": tuple(m.value for m in VideoDuration),
-        "generation_type": tuple(m.value for m in GenerationType),
-    }
+    return types.MappingProxyType(
+        {
+            "model": tuple(m.value for m in VideoModel),
+            "aspect_ratio": tuple(m.value for m in AspectRatio),
+            "duration": tuple(m.value for m in VideoDuration),
+            "generation_type": tuple(m.value for m in GenerationType),
+        }
+    )
 
 
+@functools.cache
 def known_fields() -> tuple[str, ...]:
     """The request body fields the installed spec knows, in spec order."""
     return tuple(

@@ -1,0 +1,90 @@
+"""A minimal HTTP/1.1 server with canned answers, so the server is never the bottleneck.
+
+Run: ``python benchmarks/canned_server.py`` → prints its port. Routes:
+``POST /v1/videos/generations`` → ``{"id": "t1"}``; ``GET /v1/videos/tasks/<id>`` → a
+succeeded task whose link is ``/video``; ``GET /video?bytes=N`` → N bytes;
+``GET /stats`` → connections accepted so far; ``POST /reset`` zeroes the counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+CHUNK = b"\0" * (1 << 20)
+connections = 0
+
+
+def answer(status: str, body: bytes, content_type: str = "application/json") -> bytes:
+    head = (
+        f"HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    global connections
+    connections += 1
+    port = writer.get_extra_info("sockname")[1]
+    task = json.dumps(
+        {
+            "id": "t1",
+            "state": "succeeded",
+            "progress": 100,
+            "data": {"videos": [{"url": f"http://127.0.0.1:{port}/video"}]},
+        }
+    ).encode()
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, _ = lines[0].split(" ", 2)
+            length = 0
+            for line in lines[1:]:
+                if line.lower().startswith("content-length:"):
+                    length = int(line.split(":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            path = urlsplit(target).path
+            if method == "POST" and path == "/v1/videos/generations":
+                writer.write(answer("200 OK", b'{"id": "t1"}'))
+            elif method == "GET" and path.startswith("/v1/videos/tasks/"):
+                writer.write(answer("200 OK", task))
+            elif path == "/video":
+                size = int(parse_qs(urlsplit(target).query).get("bytes", ["1048576"])[0])
+                head = f"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: {size}\r\n"
+                writer.write((head + "\r\n").encode())
+                sent = 0
+                while sent < size:
+                    piece = CHUNK[: min(len(CHUNK), size - sent)]
+                    writer.write(piece)
+                    sent += len(piece)
+                    await writer.drain()
+            elif path == "/stats":
+                writer.write(answer("200 OK", json.dumps({"connections": connections}).encode()))
+            elif path == "/reset":
+                connections = 0
+                writer.write(answer("200 OK", b"{}"))
+            else:
+                writer.write(answer("404 Not Found", b"{}"))
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main() -> None:
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)

@@ -1,0 +1,422 @@
+"""``make bench``: the facade measured side by side with raw httpx, in one run.
+
+Each comparison alternates both sides round by round in this process (the machines are
+shared and noisy), and reports medians, the spread of the per-round ratios, and the
+goal. Prints one table and writes the same figures to ``bench-results.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import veo
+from veo._polling import PollSchedule
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "bench-key"
+BODY = {"model": "veo3.1-fast", "prompt": "a cat", "duration": 8, "generation_type": "TEXT"}
+
+
+@contextlib.contextmanager
+def server(argv: list[str], parse: Callable[[str], str]) -> Iterator[str]:
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        yield parse(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def canned() -> contextlib.AbstractContextManager[str]:
+    script = str(ROOT / "benchmarks" / "canned_server.py")
+    return server([sys.executable, script], lambda line: f"http://127.0.0.1:{line.strip()}")
+
+
+def alternate(
+    a: Callable[[], float], b: Callable[[], float], rounds: int
+) -> tuple[list[float], list[float]]:
+    first, second = [], []
+    for index in range(rounds):
+        if index % 2:
+            second.append(b())
+            first.append(a())
+        else:
+            first.append(a())
+            second.append(b())
+    return first, second
+
+
+def summary(facade: list[float], raw: list[float]) -> dict[str, Any]:
+    ratios = sorted(f / r for f, r in zip(facade, raw, strict=True))
+    return {
+        "facade_median": statistics.median(facade),
+        "raw_median": statistics.median(raw),
+        "ratio_median": statistics.median(ratios),
+        "ratio_min": ratios[0],
+        "ratio_max": ratios[-1],
+        "rounds": len(ratios),
+    }
+
+
+# 1. Per-call overhead ------------------------------------------------------------------
+
+
+def per_call(url: str, calls: int = 300, rounds: int = 9) -> dict[str, Any]:
+    client = veo.Veo(KEY, base_url=url)
+    raw = httpx.Client()
+
+    def facade_round() -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            client.get(client.create("a cat"))
+        return (time.perf_counter() - start) / calls
+
+    def raw_round() -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            created = raw.post(
+                f"{url}/v1/videos/generations", json=BODY, headers={"Authorization": KEY}
+            )
+            task_id = created.json()["id"]
+            raw.get(f"{url}/v1/videos/tasks/{task_id}", headers={"Authorization": KEY}).json()
+        return (time.perf_counter() - start) / calls
+
+    alternate(facade_round, raw_round, 2)  # warm-up
+    result = summary(*alternate(facade_round, raw_round, rounds))
+    client.close()
+    raw.close()
+    return result
+
+
+def per_call_cpu(calls: int = 2000, rounds: int = 9) -> dict[str, Any]:
+    created = httpx.Response(200, json={"id": "t1"})
+    task = httpx.Response(200, json={"id": "t1", "state": "running", "progress": 50})
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        source = created if request.method == "POST" else task
+        return httpx.Response(source.status_code, headers=source.headers, content=source.content)
+
+    transport = httpx.MockTransport(handler)
+    client = veo.Veo(
+        KEY, base_url="https://api.test", http_client=httpx.Client(transport=transport)
+    )
+    raw = httpx.Client(transport=transport)
+
+    def facade_round() -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            client.get(client.create("a cat"))
+        return (time.perf_counter() - start) / calls
+
+    def raw_round() -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            response = raw.post(
+                "https://api.test/v1/videos/generations", json=BODY, headers={"Authorization": KEY}
+            )
+            raw.get(
+                f"https://api.test/v1/videos/tasks/{response.json()['id']}",
+                headers={"Authorization": KEY},
+            ).json()
+        return (time.perf_counter() - start) / calls
+
+    alternate(facade_round, raw_round, 2)
+    result = summary(*alternate(facade_round, raw_round, rounds))
+    result["added_us_per_call"] = (result["facade_median"] - result["raw_median"]) / 2 * 1e6
+    return result
+
+
+# 2. Async fan-out ----------------------------------------------------------------------
+
+
+def connections_opened(url: str, run: Callable[[], None]) -> tuple[float, int]:
+    httpx.post(f"{url}/reset")
+    start = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - start
+    opened = httpx.get(f"{url}/stats").json()["connections"] - 1  # minus the stats call
+    return elapsed, opened
+
+
+def fanout(url: str, flows: int = 1000, concurrency: int = 100, rounds: int = 5) -> dict[str, Any]:
+    opened: dict[str, list[int]] = {"facade": [], "raw": []}
+
+    async def facade_flows() -> None:
+        gate = asyncio.Semaphore(concurrency)
+        async with veo.AsyncVeo(KEY, base_url=url) as client:
+
+            async def flow() -> None:
+                async with gate:
+                    await client.wait(await client.create("a cat"), timeout=60)
+
+            await asyncio.gather(*(flow() for _ in range(flows)))
+
+    async def raw_flows() -> None:
+        gate = asyncio.Semaphore(concurrency)
+        async with httpx.AsyncClient() as client:
+
+            async def flow() -> None:
+                async with gate:
+                    created = await client.post(
+                        f"{url}/v1/videos/generations", json=BODY, headers={"Authorization": KEY}
+                    )
+                    task_id = created.json()["id"]
+                    await client.get(
+                        f"{url}/v1/videos/tasks/{task_id}", headers={"Authorization": KEY}
+                    )
+
+            await asyncio.gather(*(flow() for _ in range(flows)))
+
+    def measured(name: str, flows_fn: Callable[[], Any]) -> Callable[[], float]:
+        def run() -> float:
+            elapsed, count = connections_opened(url, lambda: asyncio.run(flows_fn()))
+            opened[name].append(count)
+            return elapsed
+
+        return run
+
+    result = summary(
+        *alternate(measured("facade", facade_flows), measured("raw", raw_flows), rounds)
+    )
+    result["connections_facade_max"] = max(opened["facade"])
+    result["connections_raw_max"] = max(opened["raw"])
+    result["concurrency"] = concurrency
+    return result
+
+
+# 3. Polling economy --------------------------------------------------------------------
+
+
+def simulate(delay: Callable[[int, float], float], duration: float) -> tuple[int, float]:
+    now, polls = 0.0, 0
+    while True:
+        polls += 1
+        if now >= duration:
+            return polls, now - duration
+        now += delay(polls, now)
+
+
+def polling() -> dict[str, Any]:
+    schedule = PollSchedule()
+    out = {}
+    for duration in (30, 60, 360):
+        polls, lag = simulate(schedule.delay, duration)
+        fixed_polls, fixed_lag = simulate(lambda n, t: 5.0, duration)
+        out[f"{duration}s"] = {
+            "polls": polls,
+            "lag": lag,
+            "fixed_5s_polls": fixed_polls,
+            "fixed_5s_lag": fixed_lag,
+        }
+    return out
+
+
+# 4. Download ---------------------------------------------------------------------------
+
+
+def download_worker(kind: str, url: str, dest: str) -> None:
+    """Run in a fresh process: one 200 MB download; print seconds and RSS growth."""
+    if kind == "facade":
+        client = veo.Veo(KEY, base_url="http://127.0.0.1:1")
+    else:
+        raw = httpx.Client()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    if kind == "facade":
+        client.download(url, dest, overwrite=True)
+    else:
+        with raw.stream("GET", url) as response, open(dest, "wb") as handle:
+            for chunk in response.iter_bytes():
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": elapsed, "rss_growth_kb": after - before}))
+
+
+def download(url: str, size: int = 200 * 1024 * 1024, rounds: int = 5) -> dict[str, Any]:
+    growth: dict[str, list[int]] = {"facade": [], "raw": []}
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+
+        def run(kind: str) -> Callable[[], float]:
+            def once() -> float:
+                output = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--download-worker",
+                        kind,
+                        f"{url}/video?bytes={size}",
+                        f"{tmp}/{kind}.bin",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                figures = json.loads(output)
+                growth[kind].append(figures["rss_growth_kb"])
+                return float(figures["seconds"])
+
+            return once
+
+        facade, raw = alternate(run("facade"), run("raw"), rounds)
+    result = summary(facade, raw)
+    result["throughput_ratio"] = 1 / result["ratio_median"]
+    result["facade_mb_s"] = size / result["facade_median"] / 1e6
+    result["raw_mb_s"] = size / result["raw_median"] / 1e6
+    result["rss_growth_mb_facade_max"] = max(growth["facade"]) / 1024
+    result["rss_growth_mb_raw_max"] = max(growth["raw"]) / 1024
+    return result
+
+
+# 5. Import time ------------------------------------------------------------------------
+
+
+def import_time(runs: int = 21) -> dict[str, Any]:
+    def timed(statement: str) -> Callable[[], float]:
+        def once() -> float:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", statement], check=True)
+            return time.perf_counter() - start
+
+        return once
+
+    return summary(*alternate(timed("import veo"), timed("import httpx"), runs))
+
+
+# 6. Mock throughput --------------------------------------------------------------------
+
+
+def mock_throughput(seconds: float = 3.0) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "veo.mock", "--port", "0", "--json"]
+    with server(argv, lambda line: json.loads(line)["url"]) as url, httpx.Client() as client:
+        headers = {"Authorization": "mock-key"}
+        task_id = client.post(f"{url}/v1/videos/generations", json=BODY, headers=headers).json()[
+            "id"
+        ]
+        rates = {}
+        for name, call in (
+            (
+                "create",
+                lambda: client.post(f"{url}/v1/videos/generations", json=BODY, headers=headers),
+            ),
+            ("get", lambda: client.get(f"{url}/v1/videos/tasks/{task_id}", headers=headers)),
+        ):
+            count, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                call().raise_for_status()
+                count += 1
+            rates[f"{name}_per_second"] = count / (time.perf_counter() - start)
+        return rates
+
+
+# Report --------------------------------------------------------------------------------
+
+
+def table(results: dict[str, Any]) -> str:
+    pc, cpu, fo = results["per_call"], results["per_call_cpu"], results["fanout"]
+    dl, im, mk = results["download"], results["import"], results["mock"]
+    p60, p360 = results["polling"]["60s"], results["polling"]["360s"]
+
+    def ok(flag: bool) -> str:
+        return "met" if flag else "MISSED"
+
+    per_call_text = (
+        f"{pc['facade_median'] * 1e3:.3f} ms vs {pc['raw_median'] * 1e3:.3f} ms, "
+        f"ratio {pc['ratio_median']:.3f} [{pc['ratio_min']:.3f}-{pc['ratio_max']:.3f}]"
+    )
+    cpu_text = f"+{cpu['added_us_per_call']:.0f} us per call, ratio {cpu['ratio_median']:.3f}"
+    fanout_text = (
+        f"ratio {fo['ratio_median']:.3f} [{fo['ratio_min']:.3f}-{fo['ratio_max']:.3f}], "
+        f"connections {fo['connections_facade_max']} (raw {fo['connections_raw_max']})"
+    )
+    fanout_ok = fo["ratio_median"] <= 1.10 and fo["connections_facade_max"] <= fo["concurrency"]
+    poll60_text = (
+        f"{p60['polls']} polls, lag {p60['lag']:.2f} s "
+        f"(fixed 5 s: {p60['fixed_5s_polls']} polls, lag {p60['fixed_5s_lag']:.2f} s)"
+    )
+    poll360_text = (
+        f"{p360['polls']} polls, lag {p360['lag']:.2f} s "
+        f"(fixed 5 s: {p360['fixed_5s_polls']} polls)"
+    )
+    download_text = (
+        f"{dl['facade_mb_s']:.0f} vs {dl['raw_mb_s']:.0f} MB/s, "
+        f"throughput ratio {dl['throughput_ratio']:.3f}, "
+        f"RSS +{dl['rss_growth_mb_facade_max']:.1f} MB (raw +{dl['rss_growth_mb_raw_max']:.1f})"
+    )
+    download_ok = dl["throughput_ratio"] >= 0.9 and dl["rss_growth_mb_facade_max"] <= 20
+    import_text = (
+        f"import veo {im['facade_median'] * 1e3:.0f} ms vs "
+        f"import httpx {im['raw_median'] * 1e3:.0f} ms, ratio {im['ratio_median']:.2f}"
+    )
+    mock_text = f"create {mk['create_per_second']:.0f}/s, get {mk['get_per_second']:.0f}/s"
+    per_call_ok = ok(pc["ratio_median"] <= 1.10)
+    poll60_ok = ok(p60["polls"] <= 10 and p60["lag"] <= 10)
+    rows = [
+        ("1 per-call overhead (create+get)", per_call_text, "ratio <= 1.10", per_call_ok),
+        ("1 client CPU (MockTransport)", cpu_text, "reported", "-"),
+        ("2 async fan-out 1000 @100", fanout_text, "ratio <= 1.10, conns <= 100", ok(fanout_ok)),
+        ("3 polling, 60 s task", poll60_text, "<= 10 polls, <= 10 s", poll60_ok),
+        ("3 polling, 360 s task", poll360_text, "<= 40 polls", ok(p360["polls"] <= 40)),
+        ("4 download 200 MB", download_text, ">= 0.9, RSS <= 20 MB", ok(download_ok)),
+        ("5 import time", import_text, "ratio <= 1.5", ok(im["ratio_median"] <= 1.5)),
+        ("6 mock throughput", mock_text, "reported", "-"),
+    ]
+    width = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
+    header = " | ".join(
+        h.ljust(width[i]) for i, h in enumerate(("benchmark", "measured", "goal", ""))
+    )
+    return "\n".join([header, "-" * len(header), *lines])
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--download-worker":
+        download_worker(*sys.argv[2:5])
+        return 0
+    results: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+    }
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("polling", polling),
+        ("import", import_time),
+        ("per_call_cpu", per_call_cpu),
+    ]
+    for name, step in steps:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results[name] = step()
+    with canned() as url:
+        for name, fn in (("per_call", per_call), ("fanout", fanout), ("download", download)):
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+            results[name] = fn(url)
+    print("running mock ...", file=sys.stderr, flush=True)
+    results["mock"] = mock_throughput()
+    print(table(results))
+    (ROOT / "bench-results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nfigures written to {ROOT / 'bench-results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
