@@ -24,7 +24,7 @@ from veo._download import ByteProgress, DownloadTarget, check_download_status, v
 from veo._errors import APIError, ConfigurationError, InvalidRequestError
 from veo._models import GenerationResult, VideoRequest, VideoTask
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
-from veo._retry import RetryPolicy, tenacity_arguments
+from veo._retry import RetryPolicy, retry_delay, should_retry, tenacity_arguments
 from veo._rules import Problem, check_http_url, is_loopback_host
 from veo._transport import (
     Secret,
@@ -144,9 +144,9 @@ class _BaseClient:
         request: VideoRequest | str | None,
         fields: Mapping[str, Any],
     ) -> httpx.Request:
-        body = _request_from(request, fields).to_body()
-        built = self._api_request(http, build_create(body, self._authorization()))
-        logger.debug("creating a task: POST %s %s", built.url, body)
+        model = _request_from(request, fields).to_model()
+        built = self._api_request(http, build_create(model, self._authorization()))
+        logger.debug("creating a task: POST %s", built.url)
         return built
 
     def _get_request(self, http: httpx.Client | httpx.AsyncClient, task_id: str) -> httpx.Request:
@@ -160,11 +160,31 @@ class _BaseClient:
         return request
 
     def _retry_arguments(
-        self, *, safe_create: bool, sleep: Callable[[float], Any]
+        self, *, safe_create: bool, sleep: Callable[[float], Any], attempts_done: int = 0
     ) -> dict[str, Any]:
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            attempt = state.attempt_number + attempts_done
+            logger.info("attempt %d failed (%s); retrying in %.2fs", attempt, error, delay)
+
         return tenacity_arguments(
-            self.retry, safe_create=safe_create, sleep=sleep, before_sleep=_log_retry
+            self.retry,
+            safe_create=safe_create,
+            sleep=sleep,
+            attempts_done=attempts_done,
+            before_sleep=log_retry,
         )
+
+    def _first_retry_delay(self, error: APIError, *, safe_create: bool) -> float | None:
+        """After a failed first attempt: seconds to wait before retrying, or None."""
+        if self.retry.max_retries == 0 or not should_retry(
+            error, policy=self.retry, safe_create=safe_create
+        ):
+            return None
+        delay = retry_delay(error, 1, self.retry)
+        logger.info("attempt 1 failed (%s); retrying in %.2fs", error, delay)
+        return delay
 
     def _safe_create(self) -> bool:
         return not self.unsafe_create_retries
@@ -173,12 +193,6 @@ class _BaseClient:
         self, task: VideoTask | str, timeout: float, on_progress: ProgressCallback | None
     ) -> WaitLoop:
         return WaitLoop(_task_id(task), timeout, on_progress, self.poll_schedule, self._clock)
-
-
-def _log_retry(state: tenacity.RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    delay = state.next_action.sleep if state.next_action else 0.0
-    logger.info("attempt %d failed (%s); retrying in %.2fs", state.attempt_number, error, delay)
 
 
 class Veo(_BaseClient):
@@ -251,17 +265,28 @@ class Veo(_BaseClient):
     ) -> None:
         self.close()
 
+    def _send_once(self, request: httpx.Request, safe_create: bool) -> httpx.Response:
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise convert_http_error(exc, self._secret, safe_create=safe_create) from exc
+        check_response(response, self._secret, safe_create=safe_create)
+        return response
+
     def _send(self, request: httpx.Request, *, safe_create: bool = False) -> httpx.Response:
+        # The first attempt goes out directly; tenacity takes over only to retry.
+        try:
+            return self._send_once(request, safe_create)
+        except APIError as exc:
+            delay = self._first_retry_delay(exc, safe_create=safe_create)
+            if delay is None:
+                raise
+        self._sleep(delay)
         for attempt in tenacity.Retrying(
-            **self._retry_arguments(safe_create=safe_create, sleep=self._sleep)
+            **self._retry_arguments(safe_create=safe_create, sleep=self._sleep, attempts_done=1)
         ):
             with attempt:
-                try:
-                    response = self._http.send(request)
-                except httpx.HTTPError as exc:
-                    raise convert_http_error(exc, self._secret, safe_create=safe_create) from exc
-                check_response(response, self._secret, safe_create=safe_create)
-                return response
+                return self._send_once(request, safe_create)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def create(
@@ -478,17 +503,28 @@ class AsyncVeo(_BaseClient):
     ) -> None:
         await self.close()
 
+    async def _send_once(self, request: httpx.Request, safe_create: bool) -> httpx.Response:
+        try:
+            response = await self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise convert_http_error(exc, self._secret, safe_create=safe_create) from exc
+        check_response(response, self._secret, safe_create=safe_create)
+        return response
+
     async def _send(self, request: httpx.Request, *, safe_create: bool = False) -> httpx.Response:
+        # Same as Veo._send, but async.
+        try:
+            return await self._send_once(request, safe_create)
+        except APIError as exc:
+            delay = self._first_retry_delay(exc, safe_create=safe_create)
+            if delay is None:
+                raise
+        await self._sleep(delay)
         async for attempt in tenacity.AsyncRetrying(
-            **self._retry_arguments(safe_create=safe_create, sleep=self._sleep)
+            **self._retry_arguments(safe_create=safe_create, sleep=self._sleep, attempts_done=1)
         ):
             with attempt:
-                try:
-                    response = await self._http.send(request)
-                except httpx.HTTPError as exc:
-                    raise convert_http_error(exc, self._secret, safe_create=safe_create) from exc
-                check_response(response, self._secret, safe_create=safe_create)
-                return response
+                return await self._send_once(request, safe_create)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def create(

@@ -15,6 +15,7 @@ import attrs
 from veo._errors import InvalidRequestError
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL, Problem, known_fields, resolve_body
 from veo_api.models import AspectRatio, GenerationType, VideoGenerationRequest
+from veo_api.types import Unset
 
 __all__ = ["GenerationResult", "TaskState", "VideoRequest", "VideoTask"]
 
@@ -67,12 +68,12 @@ class VideoRequest:
         factory=dict, converter=_to_mapping, hash=False, repr=lambda m: repr(dict(m))
     )
 
-    def _check(self) -> tuple[dict[str, Any], tuple[str, ...]]:
-        own = _OWN_FIELDS
+    def _check(self, stacklevel: int) -> VideoGenerationRequest:
+        """Validate, warn about doubtful combinations, return the spec's body model."""
         problems = [
             Problem(f"extra_body.{key}", f"duplicates a VideoRequest field; pass {key}= instead")
             for key in self.extra_body
-            if key in own
+            if key in _OWN_FIELDS
         ]
         wire = {
             "model": _plain(self.model),
@@ -84,16 +85,18 @@ class VideoRequest:
         }
         resolution = resolve_body({**self.extra_body, **wire})
         problems += resolution.problems
-        body = resolution.body
+        model = None
         if not problems:
             try:
                 # The generated model is the spec's word on shape and enum values.
-                body = VideoGenerationRequest.from_dict(body).to_dict()
+                model = VideoGenerationRequest.from_dict(resolution.body)
             except (ValueError, TypeError, KeyError) as exc:
                 problems.append(Problem("body", f"does not fit the spec's request model: {exc}"))
-        if problems:
+        if problems or model is None:
             raise InvalidRequestError(problems)
-        return body, resolution.warnings
+        for note in resolution.warnings:
+            warnings.warn(note, UserWarning, stacklevel=stacklevel + 1)
+        return model
 
     def resolve(self) -> VideoRequest:
         """Return the request with the inferred mode and defaults filled in.
@@ -104,13 +107,13 @@ class VideoRequest:
         Warns:
             UserWarning: for allowed but doubtful combinations (images in TEXT mode).
         """
-        body, notes = self._check()
-        for note in notes:
-            warnings.warn(note, UserWarning, stacklevel=2)
+        model = self._check(stacklevel=2)
         return attrs.evolve(
             self,
-            generation_type=GenerationType(body["generation_type"]),
-            aspect_ratio=AspectRatio(body["aspect_ratio"]) if "aspect_ratio" in body else None,
+            generation_type=(
+                None if isinstance(model.generation_type, Unset) else model.generation_type
+            ),
+            aspect_ratio=None if isinstance(model.aspect_ratio, Unset) else model.aspect_ratio,
         )
 
     def to_body(self) -> dict[str, Any]:
@@ -122,11 +125,19 @@ class VideoRequest:
         Warns:
             UserWarning: for allowed but doubtful combinations (images in TEXT mode).
         """
-        body, notes = self._check()
-        for note in notes:
-            warnings.warn(note, UserWarning, stacklevel=2)
+        body = self._check(stacklevel=2).to_dict()
         order = {name: index for index, name in enumerate(known_fields())}
         return dict(sorted(body.items(), key=lambda item: order.get(item[0], len(order))))
+
+    def to_model(self) -> VideoGenerationRequest:
+        """The checked request as the generated client's body model (for ``veo`` itself).
+
+        Warnings point at the code that called ``Veo.create`` (four frames up).
+
+        Raises:
+            InvalidRequestError: listing every broken rule.
+        """
+        return self._check(stacklevel=4)
 
 
 _OWN_FIELDS = frozenset(field.name for field in attrs.fields(VideoRequest)) - {"extra_body"}

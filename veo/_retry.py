@@ -118,20 +118,26 @@ def tenacity_arguments(
     *,
     safe_create: bool,
     sleep: Callable[[float], Any],
+    attempts_done: int = 0,
     before_sleep: Callable[[tenacity.RetryCallState], None] | None = None,
 ) -> dict[str, Any]:
-    """The arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` under ``policy``."""
+    """The arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` under ``policy``.
+
+    ``attempts_done`` counts attempts already made outside the loop (the clients send
+    the first attempt directly, the common case, and only enter the loop to retry),
+    so backoff and the attempt budget continue where they left off.
+    """
 
     def wait(state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        return retry_delay(error, state.attempt_number, policy)
+        return retry_delay(error, state.attempt_number + attempts_done, policy)
 
     return {
         "retry": tenacity.retry_if_exception(
             lambda exc: should_retry(exc, policy=policy, safe_create=safe_create)
         ),
         "wait": wait,
-        "stop": tenacity.stop_after_attempt(policy.max_retries + 1),
+        "stop": tenacity.stop_after_attempt(max(1, policy.max_retries + 1 - attempts_done)),
         "sleep": sleep,
         "reraise": True,
         "before_sleep": before_sleep,

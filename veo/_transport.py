@@ -86,11 +86,9 @@ class Secret:
     __str__ = __repr__
 
 
-def build_create(body: Mapping[str, Any], authorization: str) -> dict[str, Any]:
+def build_create(body: VideoGenerationRequest, authorization: str) -> dict[str, Any]:
     """``httpx`` request arguments for ``createVideoGeneration``."""
-    return create_video_generation._get_kwargs(
-        body=VideoGenerationRequest.from_dict(body), authorization=authorization
-    )
+    return create_video_generation._get_kwargs(body=body, authorization=authorization)
 
 
 def build_get(task_id: str, authorization: str) -> dict[str, Any]:
