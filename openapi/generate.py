@@ -5,13 +5,16 @@ Usage::
     python openapi/generate.py            # make gen: regenerate and swap into place
     python openapi/generate.py --check    # make gen-check: exit 1 naming drifted files
 
-Steps: apply ``openapi/overlay.yaml`` to ``openapi/upstream.yaml``; validate the
-result with openapi-spec-validator; run the pinned openapi-python-client
+Steps: apply ``openapi/overlay.yaml`` to ``openapi/upstream.yaml``; turn the overlay's
+enum name mappings into ``x-enum-varnames``; validate the result with
+openapi-spec-validator; print what changed since the committed spec (operations,
+fields, enum values); run the pinned openapi-python-client
 (``--meta none --fail-on-warning``, config ``openapi/generator.yaml``) into a fresh
 temporary directory; format it with the pinned ruff in isolated mode (so no local
 ruff configuration can change the bytes); add ``py.typed`` and a copy of the effective
-spec as package data; then either swap the result into ``generated/veo_api`` or, with
-``--check``, compare it with what is committed.
+spec as package data; check that ``veo`` still imports against the fresh package (a
+breaking change fails here, with the reason); then either swap the result into
+``generated/veo_api`` or, with ``--check``, compare it with what is committed.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 from openapi_spec_validator import validate
@@ -42,18 +48,116 @@ class GenerationError(Exception):
     """A pipeline step failed; the message says which and why."""
 
 
+def _schemas(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas(value)
+
+
+def _identifier(value: object) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "_", str(value)).strip("_").upper() or "EMPTY"
+
+
+def name_enums(document: Any) -> None:
+    """Replace ``x-veo-enum-names`` (value → name) by positional ``x-enum-varnames``.
+
+    Values without a name get ``x-veo-enum-name-template`` (default ``{}``) filled with
+    the value made an identifier, so a value the vendor adds is still readable.
+
+    Raises:
+        GenerationError: two values would get the same name.
+    """
+    for schema in list(_schemas(document)):
+        if "x-veo-enum-names" not in schema:
+            continue
+        known = {str(k): str(v) for k, v in schema.pop("x-veo-enum-names").items()}
+        template = str(schema.pop("x-veo-enum-name-template", "{}"))
+        names = []
+        for value in schema.get("enum", []):
+            name = known.get(str(value)) or template.format(_identifier(value))
+            names.append(f"V_{name}" if name[:1].isdigit() else name)
+        if len(set(names)) != len(names):
+            raise GenerationError(
+                f"enum {schema.get('title')}: values {schema['enum']} give duplicate names {names}"
+            )
+        schema["x-enum-varnames"] = names
+
+
 def effective_spec(upstream: Path, overlay: Path) -> str:
-    """Apply the overlay and validate the result; return it as YAML text."""
+    """Apply the overlay, name the enums, validate; return the result as YAML text."""
     try:
         document = apply_overlay(load_yaml(upstream), load_yaml(overlay))
     except OverlayError as exc:
         raise GenerationError(f"overlay {overlay.name}: {exc}") from exc
+    name_enums(document)
     text = dump_yaml(document)
     try:
         validate(yaml.safe_load(text))
     except Exception as exc:  # the validator raises several unrelated types
         raise GenerationError(f"effective spec is not valid OpenAPI: {exc}") from exc
     return text
+
+
+def _resolve(spec: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _schema_facts(spec: dict[str, Any], schema: Any, where: str, depth: int = 0) -> set[str]:
+    schema = _resolve(spec, schema)
+    facts: set[str] = set()
+    if not isinstance(schema, dict) or depth > 4:
+        return facts
+    for value in schema.get("enum", []):
+        facts.add(f"{where}: {value}")
+    if schema.get("type") == "array" or "items" in schema:
+        facts |= _schema_facts(spec, schema.get("items"), f"{where}[]", depth + 1)
+    for name, sub in (schema.get("properties") or {}).items():
+        field = f"{where}.{name}" if where else name
+        facts.add(f"field {field}")
+        facts |= _schema_facts(spec, sub, field, depth + 1)
+    return facts
+
+
+def spec_facts(spec: dict[str, Any]) -> set[str]:
+    """What users of the API depend on: operations, fields and enum values."""
+    facts: set[str] = set()
+    for path, item in (spec.get("paths") or {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            name = operation.get("operationId") or f"{method.upper()} {path}"
+            facts.add(f"operation {name}: {method.upper()} {path}")
+            body = (operation.get("requestBody") or {}).get("content", {})
+            for media in body.values():
+                facts |= {
+                    f"{name} request {f}" if f.startswith("field ") else f
+                    for f in _schema_facts(spec, media.get("schema"), "")
+                }
+            ok = _resolve(spec, (operation.get("responses") or {}).get("200", {}))
+            for media in (ok.get("content") or {}).values():
+                facts |= {
+                    f"{name} response {f}"
+                    for f in _schema_facts(spec, media.get("schema"), "")
+                    if f.startswith("field ")
+                }
+    return facts
+
+
+def summarize_changes(old_text: str | None, new_text: str) -> list[str]:
+    """``+``/``-`` lines for operations, fields and enum values added or removed."""
+    if old_text is None:
+        return ["+ (no committed spec: everything is new)"]
+    old, new = spec_facts(yaml.safe_load(old_text)), spec_facts(yaml.safe_load(new_text))
+    return [f"- {fact}" for fact in sorted(old - new)] + [f"+ {fact}" for fact in sorted(new - old)]
 
 
 def _run(argv: list[str], cwd: Path) -> None:
@@ -92,7 +196,22 @@ def build_package(spec_text: str, workdir: Path) -> Path:
     _run([*ruff, "format", "--isolated", "--quiet", PACKAGE], workdir)
     (package / "py.typed").write_text("", encoding="utf-8")
     (package / PACKAGED_SPEC).write_text(spec_text, encoding="utf-8")
+    check_facade(workdir)
     return package
+
+
+def check_facade(workdir: Path) -> None:
+    """Import ``veo`` against the fresh package: a breaking change fails here, clearly."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)])}
+    code = "import veo_api, veo; print(veo_api.__file__)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=workdir, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise GenerationError(f"the facade (veo) does not work with the new spec: {reason}")
+    if not result.stdout.startswith(str(workdir)):
+        raise GenerationError(f"the check imported another veo_api: {result.stdout.strip()}")
 
 
 def _tree(root: Path) -> dict[str, Path]:
@@ -138,6 +257,16 @@ def run(*, check: bool, root: Path) -> int:
     spec_text = effective_spec(
         root / "openapi" / "upstream.yaml", root / "openapi" / "overlay.yaml"
     )
+    if not check:
+        committed = root / "openapi" / "veo.yaml"
+        old = committed.read_text(encoding="utf-8") if committed.exists() else None
+        changes = summarize_changes(old, spec_text)
+        if changes:
+            print("spec changes since the committed openapi/veo.yaml:")
+        else:
+            print("spec: no operation, field or enum value added or removed")
+        for line in changes:
+            print(f"  {line}")
     with tempfile.TemporaryDirectory(prefix="veo-gen-") as tmp:
         package = build_package(spec_text, Path(tmp))
         changed = differences(spec_text, package, root)

@@ -19,11 +19,12 @@ regenerated spec widens them without edits here. ``duration`` and the resolved
 
 from __future__ import annotations
 
+import enum
 import functools
 import ipaddress
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -53,11 +54,35 @@ __all__ = [
 MAX_IMAGES = 3
 """The spec's ``maxItems`` for ``image_urls``."""
 
-DEFAULT_MODEL: str = next(iter(VideoModel)).value
-"""The spec's first (today: only) model."""
+E = TypeVar("E", bound=enum.Enum)
 
-DEFAULT_DURATION: int = VideoDuration.SECONDS_8.value
+
+def required_member(enum_class: type[E], value: object, use: str) -> E:
+    """The member of a generated enum that this module relies on, by value.
+
+    A regenerated spec may add, reorder or rename members freely; only removing a value
+    ``veo`` depends on is fatal, and then the error names the value and its use.
+    """
+    try:
+        return enum_class(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in enum_class)
+        raise ImportError(
+            f"the spec no longer allows {enum_class.__name__} {value!r}, which veo uses as "
+            f"{use} (allowed now: {allowed}); update veo/_rules.py for the new spec"
+        ) from None
+
+
+DEFAULT_MODEL: str = required_member(VideoModel, "veo3.1-fast", "the default model").value
+"""The model used when none is given: the vendor's first published model."""
+
+DEFAULT_DURATION: int = required_member(VideoDuration, 8, "the default duration").value
 """The vendor's prose: duration is hard-coded to 8."""
+
+_TEXT = required_member(GenerationType, "TEXT", "the text-to-video mode")
+_FIRST_AND_LAST = required_member(GenerationType, "FIRST&LAST", "the first/last-frame mode")
+_REFERENCE = required_member(GenerationType, "REFERENCE", "the reference-image mode")
+_LANDSCAPE = required_member(AspectRatio, "16:9", "REFERENCE's only aspect ratio")
 
 
 @attrs.frozen
@@ -85,7 +110,7 @@ class ModeRule:
 
 
 RULES: Mapping[GenerationType, ModeRule] = {
-    GenerationType.TEXT: ModeRule(
+    _TEXT: ModeRule(
         min_images=0,
         max_images=0,
         images_warning=(
@@ -93,12 +118,12 @@ RULES: Mapping[GenerationType, ModeRule] = {
             "(the vendor's own example does this), but the service may ignore them"
         ),
     ),
-    GenerationType.FIRST_AND_LAST: ModeRule(min_images=1, max_images=2),
-    GenerationType.REFERENCE: ModeRule(
+    _FIRST_AND_LAST: ModeRule(min_images=1, max_images=2),
+    _REFERENCE: ModeRule(
         min_images=1,
         max_images=3,
-        aspect_ratios=frozenset({AspectRatio.LANDSCAPE_16_9.value}),
-        default_aspect_ratio=AspectRatio.LANDSCAPE_16_9.value,
+        aspect_ratios=frozenset({_LANDSCAPE.value}),
+        default_aspect_ratio=_LANDSCAPE.value,
     ),
 }
 
@@ -106,11 +131,11 @@ RULES: Mapping[GenerationType, ModeRule] = {
 def infer_generation_type(image_count: int) -> GenerationType | None:
     """The mode chosen when none is given: by image count, as the vendor describes."""
     if image_count == 0:
-        return GenerationType.TEXT
+        return _TEXT
     if image_count <= 2:
-        return GenerationType.FIRST_AND_LAST
+        return _FIRST_AND_LAST
     if image_count == 3:
-        return GenerationType.REFERENCE
+        return _REFERENCE
     return None
 
 
