@@ -77,9 +77,10 @@ def summary(facade: list[float], raw: list[float]) -> dict[str, Any]:
 # 1. Per-call overhead ------------------------------------------------------------------
 
 
-def per_call(url: str, calls: int = 300, rounds: int = 9) -> dict[str, Any]:
-    client = veo.Veo(KEY, base_url=url)
-    raw = httpx.Client()
+def compare_calls(
+    client: veo.Veo, raw: httpx.Client, url: str, calls: int, rounds: int
+) -> dict[str, Any]:
+    """create + get through the facade vs the same two requests with raw httpx."""
 
     def facade_round() -> float:
         start = time.perf_counter()
@@ -98,10 +99,12 @@ def per_call(url: str, calls: int = 300, rounds: int = 9) -> dict[str, Any]:
         return (time.perf_counter() - start) / calls
 
     alternate(facade_round, raw_round, 2)  # warm-up
-    result = summary(*alternate(facade_round, raw_round, rounds))
-    client.close()
-    raw.close()
-    return result
+    return summary(*alternate(facade_round, raw_round, rounds))
+
+
+def per_call(url: str, calls: int = 300, rounds: int = 9) -> dict[str, Any]:
+    with veo.Veo(KEY, base_url=url) as client, httpx.Client() as raw:
+        return compare_calls(client, raw, url, calls, rounds)
 
 
 def per_call_cpu(calls: int = 2000, rounds: int = 9) -> dict[str, Any]:
@@ -113,31 +116,9 @@ def per_call_cpu(calls: int = 2000, rounds: int = 9) -> dict[str, Any]:
         return httpx.Response(source.status_code, headers=source.headers, content=source.content)
 
     transport = httpx.MockTransport(handler)
-    client = veo.Veo(
-        KEY, base_url="https://api.test", http_client=httpx.Client(transport=transport)
-    )
-    raw = httpx.Client(transport=transport)
-
-    def facade_round() -> float:
-        start = time.perf_counter()
-        for _ in range(calls):
-            client.get(client.create("a cat"))
-        return (time.perf_counter() - start) / calls
-
-    def raw_round() -> float:
-        start = time.perf_counter()
-        for _ in range(calls):
-            response = raw.post(
-                "https://api.test/v1/videos/generations", json=BODY, headers={"Authorization": KEY}
-            )
-            raw.get(
-                f"https://api.test/v1/videos/tasks/{response.json()['id']}",
-                headers={"Authorization": KEY},
-            ).json()
-        return (time.perf_counter() - start) / calls
-
-    alternate(facade_round, raw_round, 2)
-    result = summary(*alternate(facade_round, raw_round, rounds))
+    url = "https://api.test"
+    client = veo.Veo(KEY, base_url=url, http_client=httpx.Client(transport=transport))
+    result = compare_calls(client, httpx.Client(transport=transport), url, calls, rounds)
     result["added_us_per_call"] = (result["facade_median"] - result["raw_median"]) / 2 * 1e6
     return result
 
