@@ -43,7 +43,6 @@ logger = logging.getLogger("veo")
 DEFAULT_BASE_URL = "https://duomiapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_WAIT_TIMEOUT = 900.0
-_UNSET: Any = object()
 
 
 def _request_from(request: VideoRequest | str | None, fields: Mapping[str, Any]) -> VideoRequest:

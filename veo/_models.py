@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import logging
 import types
 import warnings
 from collections.abc import Iterable, Mapping
@@ -18,8 +17,6 @@ from veo_api.models import AspectRatio, GenerationType, VideoGenerationRequest
 from veo_api.types import Unset
 
 __all__ = ["GenerationResult", "TaskState", "VideoRequest", "VideoTask"]
-
-logger = logging.getLogger("veo")
 
 
 def _to_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:

@@ -102,6 +102,13 @@ class MockServer:
         self.url = f"http://{host}:{port}"
         return self
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server stops or ``timeout`` passes; True if it is still running."""
+        if self._thread is None:
+            return False
+        self._thread.join(timeout)
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop serving and wait for the thread to end."""
         if self._server is not None and self._thread is not None:

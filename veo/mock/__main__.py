@@ -75,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"try: DUOMI_BASE_URL={server.url} DUOMI_API_KEY={server.api_key} veo generate ..."
             )
         try:
-            while True:
-                server._thread.join(0.5)  # type: ignore[union-attr]
-                if not server._thread.is_alive():  # type: ignore[union-attr]
-                    return 1
+            while server.wait(0.5):
+                pass
+            return 1  # the server stopped by itself
         except KeyboardInterrupt:
             print("stopped", flush=True)
     return 0
