@@ -169,9 +169,18 @@ def test_changed_file_with_the_same_journal_is_refused(
     assert 2 == veo_mock.state.tasks_created
 
 
+# As a terminal would: a process started in the background by a non-interactive shell
+# (CI runners often do that) inherits SIGINT ignored, and then Ctrl-C rightly does nothing.
+AS_FROM_A_TERMINAL = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from veo.cli import main; sys.argv[0] = 'veo'; main()"
+)
+
+
 def start_batch(veo_env: dict[str, str], jobs: Path, out: Path, cwd: Path) -> subprocess.Popen[str]:
+    args = ["batch", str(jobs), "--out", str(out), "--concurrency", "4"]
     return subprocess.Popen(
-        [sys.executable, "-m", "veo", "batch", str(jobs), "--out", str(out), "--concurrency", "4"],
+        [sys.executable, "-c", AS_FROM_A_TERMINAL, *args],
         env=veo_env,
         cwd=cwd,
         stdout=subprocess.PIPE,
