@@ -76,21 +76,26 @@ with MockServer() as server, veo.Veo(server.api_key, base_url=server.url) as cli
 """
 
 
+# Values no real vendor spec will hold, so the cases also work after the committed
+# upstream.yaml has been updated (say, with a real "veo3.1-pro").
+NEW_MODEL, NEW_RATIO, NEW_FIELD = "veo-evolution-test", "7:3", "evolution_test_field"
+
+
 def add_model(spec: Spec) -> None:
-    request_schema(spec)["properties"]["model"]["enum"].append("veo3.1-pro")
+    request_schema(spec)["properties"]["model"]["enum"].append(NEW_MODEL)
 
 
 def add_ratio(spec: Spec) -> None:
-    request_schema(spec)["properties"]["aspect_ratio"]["enum"].append("21:9")
+    request_schema(spec)["properties"]["aspect_ratio"]["enum"].append(NEW_RATIO)
 
 
 def add_request_field(spec: Spec) -> None:
-    request_schema(spec)["properties"]["seed"] = {"type": "integer", "description": "随机种子"}
+    request_schema(spec)["properties"][NEW_FIELD] = {"type": "integer", "description": "随机种子"}
 
 
 def add_response_field(spec: Spec) -> None:
     responses = spec["paths"][CREATE[0]][CREATE[1]]["responses"]
-    responses["200"]["content"]["application/json"]["schema"]["properties"]["created_at"] = {
+    responses["200"]["content"]["application/json"]["schema"]["properties"][NEW_FIELD] = {
         "type": "integer"
     }
 
@@ -125,37 +130,43 @@ def reorder_keys(spec: Spec) -> None:
     [
         (
             add_model,
-            "+ model: veo3.1-pro",
-            'assert veo.VideoRequest("p", model="veo3.1-pro").to_body()["model"] == "veo3.1-pro"\n'
-            "assert veo_api.models.VideoModel.VEO3_1_PRO.value == 'veo3.1-pro'\n"
+            f"+ model: {NEW_MODEL}",
+            f'body = veo.VideoRequest("p", model="{NEW_MODEL}").to_body()\n'
+            f'assert body["model"] == "{NEW_MODEL}"\n'
+            f"assert veo_api.models.VideoModel.VEO_EVOLUTION_TEST.value == '{NEW_MODEL}'\n"
             + MOCK_CREATE.format(
-                args='prompt="p", model="veo3.1-pro"', path='["model"]', expected="veo3.1-pro"
+                args=f'prompt="p", model="{NEW_MODEL}"', path='["model"]', expected=NEW_MODEL
             ),
         ),
         (
             add_ratio,
-            "+ aspect_ratio: 21:9",
-            "assert veo.AspectRatio.RATIO_21_9.value == '21:9'\n"
+            f"+ aspect_ratio: {NEW_RATIO}",
+            f"assert veo.AspectRatio.RATIO_7_3.value == '{NEW_RATIO}'\n"
             "assert veo.AspectRatio.LANDSCAPE_16_9.value == '16:9'\n"
             + MOCK_CREATE.format(
-                args='prompt="p", aspect_ratio="21:9"', path='["aspect_ratio"]', expected="21:9"
+                args=f'prompt="p", aspect_ratio="{NEW_RATIO}"',
+                path='["aspect_ratio"]',
+                expected=NEW_RATIO,
             ),
         ),
         (
             add_request_field,
-            "+ createVideoGeneration request field seed",
+            f"+ createVideoGeneration request field {NEW_FIELD}",
             "from veo._rules import known_fields\n"
-            "assert 'seed' in known_fields()\n"
-            'assert veo.VideoRequest("p", extra_body={"seed": 7}).to_body()["seed"] == 7\n'
+            f"assert '{NEW_FIELD}' in known_fields()\n"
+            f'body = veo.VideoRequest("p", extra_body={{"{NEW_FIELD}": 7}}).to_body()\n'
+            f'assert body["{NEW_FIELD}"] == 7\n'
             + MOCK_CREATE.format(
-                args='prompt="p", extra_body={"seed": 7}', path='["seed"]', expected=7
+                args=f'prompt="p", extra_body={{"{NEW_FIELD}": 7}}',
+                path=f'["{NEW_FIELD}"]',
+                expected=7,
             ),
         ),
         (
             add_response_field,
-            "+ createVideoGeneration response field created_at",
+            f"+ createVideoGeneration response field {NEW_FIELD}",
             "import attrs\n"
-            "assert 'created_at' in [f.name for f in attrs.fields(veo_api.models.CreatedTask)]\n"
+            f"assert '{NEW_FIELD}' in [f.name for f in attrs.fields(veo_api.models.CreatedTask)]\n"
             + MOCK_CREATE.format(args='prompt="p"', path='["prompt"]', expected="p"),
         ),
         (
