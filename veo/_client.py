@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 import tenacity
@@ -68,21 +68,31 @@ def _task_id(task: VideoTask | str) -> str:
     return task_id
 
 
-class _BaseClient:
-    """Configuration and every step that does no I/O, shared by both clients."""
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+SleepT = TypeVar("SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
+
+
+class _BaseClient(Generic[HttpT, SleepT]):
+    """Configuration and every step that does no I/O, shared by both clients.
+
+    The one ``__init__`` serves both (so their constructors cannot drift apart); each
+    client names its HTTP client class and its default sleep function.
+    """
 
     def __init__(
         self,
+        api_key: str | None = None,
         *,
-        api_key: str | None,
-        base_url: str | None,
-        bearer: bool,
-        timeout: float | httpx.Timeout | None,
-        retry: RetryPolicy | None,
-        poll_schedule: PollSchedule | None,
-        unsafe_create_retries: bool,
-        allow_insecure_http: bool,
-        clock: Callable[[], float] | None,
+        base_url: str | None = None,
+        bearer: bool = False,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        poll_schedule: PollSchedule | None = None,
+        unsafe_create_retries: bool = False,
+        allow_insecure_http: bool = False,
+        http_client: HttpT | None = None,
+        sleep: SleepT | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("DUOMI_API_KEY")
         if not key or not key.strip():
@@ -111,6 +121,15 @@ class _BaseClient:
         self.poll_schedule = poll_schedule or PollSchedule()
         self.unsafe_create_retries = unsafe_create_retries
         self._clock = clock or time.monotonic
+        self._owns_http = http_client is None
+        self._http: HttpT = http_client if http_client is not None else self._new_http()
+        self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
+
+    def _new_http(self) -> HttpT:
+        raise NotImplementedError
+
+    def _default_sleep(self) -> SleepT:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return (
@@ -194,7 +213,7 @@ class _BaseClient:
         return WaitLoop(_task_id(task), timeout, on_progress, self.poll_schedule, self._clock)
 
 
-class Veo(_BaseClient):
+class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     """The synchronous client.
 
     Args:
@@ -218,35 +237,11 @@ class Veo(_BaseClient):
         ConfigurationError: no key, or an unsafe base URL.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        bearer: bool = False,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        poll_schedule: PollSchedule | None = None,
-        unsafe_create_retries: bool = False,
-        allow_insecure_http: bool = False,
-        http_client: httpx.Client | None = None,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            bearer=bearer,
-            timeout=timeout,
-            retry=retry,
-            poll_schedule=poll_schedule,
-            unsafe_create_retries=unsafe_create_retries,
-            allow_insecure_http=allow_insecure_http,
-            clock=clock,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
-        self._sleep = sleep or time.sleep
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client()
+
+    def _default_sleep(self) -> Callable[[float], None]:
+        return time.sleep
 
     def close(self) -> None:
         """Close the connection pool (unless the ``httpx.Client`` was passed in)."""
@@ -450,41 +445,17 @@ class Veo(_BaseClient):
         return GenerationResult(task=finished, path=path)
 
 
-class AsyncVeo(_BaseClient):
+class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]]):
     """The asynchronous client. Same as ``Veo``, but async.
 
     ``http_client`` is an ``httpx.AsyncClient``; ``sleep`` is a coroutine function.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        bearer: bool = False,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        poll_schedule: PollSchedule | None = None,
-        unsafe_create_retries: bool = False,
-        allow_insecure_http: bool = False,
-        http_client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            bearer=bearer,
-            timeout=timeout,
-            retry=retry,
-            poll_schedule=poll_schedule,
-            unsafe_create_retries=unsafe_create_retries,
-            allow_insecure_http=allow_insecure_http,
-            clock=clock,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
-        self._sleep = sleep or asyncio.sleep
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient()
+
+    def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
+        return asyncio.sleep
 
     async def close(self) -> None:
         """Same as ``Veo.close``, but async."""
