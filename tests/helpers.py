@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import struct
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 import veo
 
@@ -49,3 +52,12 @@ def is_playable_mp4(data: bytes) -> bool:
     """An ftyp box first, a moov with a video track ('vide' handler), and media data."""
     boxes = mp4_boxes(data)
     return boxes[:1] == [b"ftyp"] and b"moov" in boxes and b"mdat" in boxes and b"vide" in data
+
+
+def vendor_example() -> dict[str, Any]:
+    """The request example in the vendor's spec (openapi/upstream.yaml)."""
+    upstream = Path(__file__).resolve().parents[1] / "openapi" / "upstream.yaml"
+    spec = yaml.safe_load(upstream.read_text(encoding="utf-8"))
+    content = spec["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"]
+    example: dict[str, Any] = content["application/json"]["example"]
+    return example

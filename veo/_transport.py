@@ -10,7 +10,7 @@ first bytes of the body. No exception of httpx escapes this module unconverted.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -172,28 +172,31 @@ def check_response(response: httpx.Response, secret: Secret, *, safe_create: boo
     raise error
 
 
-def _json(response: httpx.Response, secret: Secret) -> Any:
+def _unexpected(response: httpx.Response, secret: Secret, problem: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        problem, status_code=response.status_code, body_excerpt=_excerpt(response.content, secret)
+    )
+
+
+def _parse(
+    response: httpx.Response, secret: Secret, build: Callable[[Any], VideoTask], what: str
+) -> VideoTask:
+    """Decode the JSON body and build the task; any failure is UnexpectedResponseError."""
     try:
-        return json.loads(response.content)
+        data = json.loads(response.content)
     except ValueError:
-        raise UnexpectedResponseError(
-            "the response body is not JSON",
-            status_code=response.status_code,
-            body_excerpt=_excerpt(response.content, secret),
+        raise _unexpected(response, secret, "the response body is not JSON") from None
+    try:
+        return build(data)
+    except ValueError as exc:
+        raise _unexpected(
+            response, secret, f"the {what} response has the wrong shape: {exc}"
         ) from None
 
 
 def parse_task(response: httpx.Response, secret: Secret) -> VideoTask:
     """The task in a 2xx ``getVideoTask`` response."""
-    data = _json(response, secret)
-    try:
-        return VideoTask.from_json(data)
-    except ValueError as exc:
-        raise UnexpectedResponseError(
-            f"the task response has the wrong shape: {exc}",
-            status_code=response.status_code,
-            body_excerpt=_excerpt(response.content, secret),
-        ) from None
+    return _parse(response, secret, VideoTask.from_json, "task")
 
 
 def parse_created(response: httpx.Response, secret: Secret) -> VideoTask:
@@ -203,14 +206,6 @@ def parse_created(response: httpx.Response, secret: Secret) -> VideoTask:
     tracked, so it is ``CreateOutcomeUnknownError``, never something to retry.
     """
     try:
-        data = _json(response, secret)
-        try:
-            return VideoTask.from_created(data)
-        except ValueError as exc:
-            raise UnexpectedResponseError(
-                f"the create response has the wrong shape: {exc}",
-                status_code=response.status_code,
-                body_excerpt=_excerpt(response.content, secret),
-            ) from None
+        return _parse(response, secret, VideoTask.from_created, "create")
     except UnexpectedResponseError as exc:
         raise CreateOutcomeUnknownError(exc) from exc

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import veo
 from veo.testing import MockServer
 
-from ..helpers import is_playable_mp4
+from ..helpers import is_playable_mp4, vendor_example
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = [f"https://img.test/{i}.jpg" for i in range(3)]
@@ -56,10 +55,7 @@ def test_generate_each_mode_end_to_end(
 def test_vendor_example_passes_facade_and_mock_unchanged(
     make_client: Callable[..., Any], veo_mock: MockServer, tmp_path: Path
 ) -> None:
-    upstream = yaml.safe_load((ROOT / "openapi" / "upstream.yaml").read_text(encoding="utf-8"))
-    example = upstream["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"][
-        "application/json"
-    ]["example"]
+    example = vendor_example()
 
     with pytest.warns(UserWarning, match="TEXT does not use images"):
         result = make_client().generate(

@@ -11,20 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 import veo_api.models
 from veo_api.models import GenerationType, VideoGenerationRequest, VideoTask
 
+from ..helpers import vendor_example
+
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "generated"
-
-
-def vendor_example() -> dict[str, object]:
-    upstream = yaml.safe_load((ROOT / "openapi" / "upstream.yaml").read_text(encoding="utf-8"))
-    content = upstream["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"]
-    example: dict[str, object] = content["application/json"]["example"]
-    return example
 
 
 def test_vendor_example_round_trips_through_the_body_model() -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from veo import AspectRatio, GenerationType, InvalidRequestError, VideoRequest
 from veo._rules import allowed_values, known_fields, resolve_body
+
+from ..helpers import vendor_example
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = [f"https://img.test/{i}.jpg" for i in range(4)]
@@ -61,13 +62,6 @@ def test_rules_table(count: int, mode: str | None, ratio: str | None) -> None:
     assert resolved["aspect_ratio"] == body.get("aspect_ratio")
     text_with_images = resolved["generation_type"] == "TEXT" and count > 0
     assert text_with_images == any(issubclass(w.category, UserWarning) for w in caught)
-
-
-def vendor_example() -> dict[str, Any]:
-    upstream = yaml.safe_load((ROOT / "openapi" / "upstream.yaml").read_text(encoding="utf-8"))
-    content = upstream["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"]
-    example: dict[str, Any] = content["application/json"]["example"]
-    return example
 
 
 def test_vendor_example_passes_unchanged_with_a_warning() -> None:
