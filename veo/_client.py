@@ -2,39 +2,40 @@
 
 Configuration, request building, response interpretation, retry decisions, the wait
 loop and file handling live in ``_BaseClient`` and the private modules it calls; the
-two clients only send, await, stream and sleep. ``tests/unit/test_client_surface.py``
-keeps their public signatures identical.
+two clients only send, await, stream and sleep. ``tests/unit/test_surface.py`` keeps
+their public signatures identical.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import httpx
-import tenacity
 
-from veo._download import ByteProgress, DownloadTarget, check_download_status, video_source
-from veo._errors import APIError, ConfigurationError, InvalidRequestError
-from veo._models import GenerationResult, VideoRequest, VideoTask
-from veo._polling import PollSchedule, ProgressCallback, WaitLoop
-from veo._retry import RetryPolicy, retry_delay, should_retry, tenacity_arguments
-from veo._rules import Problem, check_http_url, is_loopback_host
-from veo._transport import (
-    Secret,
+from veo._download import ByteProgress, DownloadTarget, video_source
+from veo._errors import APIError, ConfigurationError, InvalidRequestError, VeoError
+from veo._http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Deadline,
+    Exchange,
     build_create,
     build_get,
-    check_response,
-    convert_http_error,
     parse_created,
     parse_task,
 )
+from veo._models import GenerationResult, VideoRequest, VideoTask
+from veo._polling import PollSchedule, ProgressCallback, WaitLoop
+from veo._retry import Retries, RetryPolicy
+from veo._rules import Problem, check_http_url, is_loopback_host
+from veo._secret import Secret, check_key
 
 __all__ = ["AsyncVeo", "Veo"]
 
@@ -42,7 +43,11 @@ logger = logging.getLogger("veo")
 
 DEFAULT_BASE_URL = "https://duomiapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_DEADLINE = 180.0
 DEFAULT_WAIT_TIMEOUT = 900.0
+
+T = TypeVar("T")
+Parser = Callable[[httpx.Response, bytes], VideoTask]
 
 
 def _request_from(request: VideoRequest | str | None, fields: Mapping[str, Any]) -> VideoRequest:
@@ -61,11 +66,39 @@ def _request_from(request: VideoRequest | str | None, fields: Mapping[str, Any])
     return VideoRequest(**{"prompt": "", **given})
 
 
-def _task_id(task: VideoTask | str) -> str:
+def task_id_of(task: VideoTask | str) -> str:
+    """The id of ``task``, checked to stay one path segment of the task URL.
+
+    Raises:
+        InvalidRequestError: empty, ``.`` or ``..`` (a URL would resolve them as
+            path steps), or not encodable as UTF-8.
+    """
     task_id = task.id if isinstance(task, VideoTask) else task
     if not isinstance(task_id, str) or not task_id.strip():
         raise InvalidRequestError([Problem("task_id", "must be a non-empty string")])
+    if task_id.strip() in (".", ".."):
+        raise InvalidRequestError(
+            [Problem("task_id", f"{task_id!r} is not a task id (it would change the URL path)")]
+        )
+    try:
+        task_id.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(
+            [Problem("task_id", f"cannot be encoded as UTF-8 (position {exc.start + 1})")]
+        ) from None
     return task_id
+
+
+@contextlib.contextmanager
+def paid_task(task: VideoTask) -> Iterator[None]:
+    """Make every error after a paid create name the task and how to recover it."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, VeoError) and exc.task_id is None:
+            exc.task_id = task.id
+        exc.add_note(f"task {task.id} was created (paid); recover it with: veo download {task.id}")
+        raise
 
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
@@ -86,6 +119,8 @@ class _BaseClient(Generic[HttpT, SleepT]):
         base_url: str | None = None,
         bearer: bool = False,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         retry: RetryPolicy | None = None,
         poll_schedule: PollSchedule | None = None,
         unsafe_create_retries: bool = False,
@@ -95,11 +130,11 @@ class _BaseClient(Generic[HttpT, SleepT]):
         clock: Callable[[], float] | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("DUOMI_API_KEY")
-        if not key or not key.strip():
+        if key is None or not key.strip():
             raise ConfigurationError(
                 "api_key: no API key; pass api_key= or set the DUOMI_API_KEY environment variable"
             )
-        self._secret = Secret(key.strip())
+        self._secret = Secret(check_key(key, "api_key" if api_key is not None else "DUOMI_API_KEY"))
         url = base_url or os.environ.get("DUOMI_BASE_URL") or DEFAULT_BASE_URL
         problem = check_http_url(url, "base_url")
         if problem:
@@ -114,9 +149,17 @@ class _BaseClient(Generic[HttpT, SleepT]):
                 f"base_url: plain http:// to {self.base_url.host} would send the API key "
                 f"unencrypted; use https://, or pass allow_insecure_http=True"
             )
+        if deadline is not None and deadline <= 0:
+            raise ConfigurationError(f"deadline: must be positive or None, got {deadline!r}")
+        if max_response_bytes <= 0:
+            raise ConfigurationError(
+                f"max_response_bytes: must be positive, got {max_response_bytes!r}"
+            )
         self._base = str(self.base_url).rstrip("/")
         self._bearer = bearer
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
         self.poll_schedule = poll_schedule or PollSchedule()
         self.unsafe_create_retries = unsafe_create_retries
@@ -141,68 +184,52 @@ class _BaseClient(Generic[HttpT, SleepT]):
         key = self._secret.reveal()
         return f"Bearer {key}" if self._bearer and not key.startswith("Bearer ") else key
 
-    def _url(self, path: str) -> str:
-        # A string: build_request parses it once (an httpx.URL here would mean twice).
-        return self._base + path
-
-    def _api_request(
-        self, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any]
-    ) -> httpx.Request:
-        return http.build_request(
+    def _api_request(self, kwargs: dict[str, Any]) -> httpx.Request:
+        # A string URL: build_request parses it once (an httpx.URL here would mean twice).
+        return self._http.build_request(
             kwargs["method"],
-            self._url(kwargs["url"]),
+            self._base + kwargs["url"],
             headers=kwargs.get("headers"),
             json=kwargs.get("json"),
             timeout=self._timeout,
         )
 
     def _create_request(
-        self,
-        http: httpx.Client | httpx.AsyncClient,
-        request: VideoRequest | str | None,
-        fields: Mapping[str, Any],
+        self, request: VideoRequest | str | None, fields: Mapping[str, Any]
     ) -> httpx.Request:
         model = _request_from(request, fields).to_model()
-        built = self._api_request(http, build_create(model, self._authorization()))
+        built = self._api_request(build_create(model, self._authorization()))
         logger.debug("creating a task: POST %s", built.url)
         return built
 
-    def _get_request(self, http: httpx.Client | httpx.AsyncClient, task_id: str) -> httpx.Request:
-        return self._api_request(http, build_get(task_id, self._authorization()))
+    def _get_request(self, task: VideoTask | str) -> httpx.Request:
+        return self._api_request(build_get(task_id_of(task), self._authorization()))
 
-    def _download_request(self, http: httpx.Client | httpx.AsyncClient, url: str) -> httpx.Request:
-        request = http.build_request("GET", url, timeout=self._timeout)
+    def _download_request(self, url: str) -> httpx.Request:
+        request = self._http.build_request("GET", url, timeout=self._timeout)
         # The video lives on another host (a CDN): it never gets the key, even when an
         # injected client carries one in its default headers.
         request.headers.pop("Authorization", None)
         return request
 
-    def _retry_arguments(
-        self, *, safe_create: bool, sleep: Callable[[float], Any], attempts_done: int = 0
-    ) -> dict[str, Any]:
-        def log_retry(state: tenacity.RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            delay = state.next_action.sleep if state.next_action else 0.0
-            attempt = state.attempt_number + attempts_done
-            logger.info("attempt %d failed (%s); retrying in %.2fs", attempt, error, delay)
+    def _call_deadline(self) -> Deadline:
+        """The deadline of one create or get call, retries included."""
+        return Deadline.after(self.deadline, self._clock)
 
-        return tenacity_arguments(
-            self.retry,
+    def _retries(self, deadline: Deadline, *, safe_create: bool = False) -> Retries:
+        return Retries(self.retry, safe_create=safe_create, remaining=deadline.remaining)
+
+    def _exchange(
+        self, deadline: Deadline, *, safe_create: bool = False, video: bool = False
+    ) -> Exchange:
+        return Exchange(
+            self._secret,
             safe_create=safe_create,
-            sleep=sleep,
-            attempts_done=attempts_done,
-            before_sleep=log_retry,
+            deadline=deadline,
+            timeout=self._timeout,
+            max_bytes=None if video else self.max_response_bytes,
+            video_host=video,
         )
-
-    def _first_retry_delay(self, error: APIError, *, safe_create: bool) -> float | None:
-        """After a failed first attempt: seconds to wait before retrying, or None."""
-        if self.retry.max_retries == 0 or not should_retry(
-            error, policy=self.retry, safe_create=safe_create
-        ):
-            return None
-        delay = retry_delay(error, 1, self.retry)
-        logger.info("attempt 1 failed (%s); retrying in %.2fs", error, delay)
-        return delay
 
     def _safe_create(self) -> bool:
         return not self.unsafe_create_retries
@@ -210,7 +237,16 @@ class _BaseClient(Generic[HttpT, SleepT]):
     def _wait_loop(
         self, task: VideoTask | str, timeout: float, on_progress: ProgressCallback | None
     ) -> WaitLoop:
-        return WaitLoop(_task_id(task), timeout, on_progress, self.poll_schedule, self._clock)
+        return WaitLoop(
+            task_id_of(task), timeout, on_progress, self.poll_schedule, self.retry, self._clock
+        )
+
+    def _download_target(
+        self, task_or_url: VideoTask | str, dest: str | os.PathLike[str], overwrite: bool
+    ) -> tuple[httpx.Request, DownloadTarget]:
+        url, stem, task_id = video_source(task_or_url)
+        target = DownloadTarget(dest, stem, overwrite=overwrite, task_id=task_id)
+        return self._download_request(url), target
 
 
 class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
@@ -219,11 +255,19 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     Args:
         api_key: the key; defaults to the ``DUOMI_API_KEY`` environment variable. It
             is sent verbatim in ``Authorization`` and never shown in ``repr``, errors
-            or logs.
+            or logs. Surrounding white space (and a BOM) is removed; a key with line
+            breaks, control or non-ASCII characters is refused.
         base_url: defaults to ``DUOMI_BASE_URL``, then ``https://duomiapi.com``. Plain
             ``http://`` is refused except to loopback hosts.
         bearer: send ``Bearer <key>`` instead of the raw key.
-        timeout: per-request timeout in seconds, or an ``httpx.Timeout``.
+        timeout: per-phase timeouts (connect, each read, each write) in seconds, or an
+            ``httpx.Timeout``.
+        deadline: the most seconds one ``create`` or ``get`` call may take in all,
+            retries and their pauses included (None: no limit). A server that trickles
+            its answer cannot stretch a call past it by more than one read timeout
+            (the async client stops exactly at it).
+        max_response_bytes: the largest API response read (videos are not capped);
+            a larger one is an ``UnexpectedResponseError``.
         retry: how reads (and the safe cases of create) are retried.
         poll_schedule: how ``wait`` spaces its polls.
         unsafe_create_retries: also retry a create after failures that may have
@@ -231,10 +275,10 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         allow_insecure_http: allow a plain ``http://`` base URL to a remote host.
         http_client: an ``httpx.Client`` to use; you keep ownership (it is not closed).
         sleep: the function used for every pause (retries, polling); tests pass a fake.
-        clock: the monotonic clock for ``wait`` deadlines; tests pass a fake.
+        clock: the monotonic clock for deadlines; tests pass a fake.
 
     Raises:
-        ConfigurationError: no key, or an unsafe base URL.
+        ConfigurationError: no key, a key that cannot be sent, or an unsafe base URL.
     """
 
     def _new_http(self) -> httpx.Client:
@@ -259,29 +303,46 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     ) -> None:
         self.close()
 
-    def _send_once(self, request: httpx.Request, safe_create: bool) -> httpx.Response:
-        try:
-            response = self._http.send(request)
-        except httpx.HTTPError as exc:
-            raise convert_http_error(exc, self._secret, safe_create=safe_create) from exc
-        check_response(response, self._secret, safe_create=safe_create)
-        return response
+    def _retrying(self, attempt: Callable[[], T], retries: Retries) -> T:
+        # The one retry loop: every decision is Retries.delay_after's.
+        while True:
+            try:
+                return attempt()
+            except VeoError as exc:
+                delay = retries.delay_after(exc)
+                if delay is None:
+                    raise
+            self._sleep(delay)
 
-    def _send(self, request: httpx.Request, *, safe_create: bool = False) -> httpx.Response:
-        # The first attempt goes out directly; tenacity takes over only to retry.
-        try:
-            return self._send_once(request, safe_create)
-        except APIError as exc:
-            delay = self._first_retry_delay(exc, safe_create=safe_create)
-            if delay is None:
-                raise
-        self._sleep(delay)
-        for attempt in tenacity.Retrying(
-            **self._retry_arguments(safe_create=safe_create, sleep=self._sleep, attempts_done=1)
-        ):
-            with attempt:
-                return self._send_once(request, safe_create)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+    def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
+        with exchange.boundary():
+            response = self._http.send(exchange.prepare(request), stream=True)
+            try:
+                for chunk in response.iter_bytes():
+                    exchange.feed(chunk)
+            finally:
+                response.close()
+            return parse(response, exchange.result(response))
+
+    def _save(
+        self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None
+    ) -> Path:
+        exchange = self._exchange(Deadline(None), video=True)
+        with exchange.boundary(), target.attempt() as sink:
+            response = self._http.send(
+                exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+            )
+            try:
+                if not response.is_success:
+                    for chunk in response.iter_bytes():
+                        exchange.feed(chunk)
+                    raise exchange.error(response)
+                sink.begin(response, on_progress)
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+            finally:
+                response.close()
+            return sink.finish()
 
     def create(
         self,
@@ -314,9 +375,12 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             "duration": duration,
             "extra_body": extra_body,
         }
-        built = self._create_request(self._http, request, fields)
-        response = self._send(built, safe_create=self._safe_create())
-        task = parse_created(response, self._secret)
+        built = self._create_request(request, fields)
+        deadline, safe = self._call_deadline(), self._safe_create()
+        task = self._retrying(
+            lambda: self._call(built, self._exchange(deadline, safe_create=safe), parse_created),
+            self._retries(deadline, safe_create=safe),
+        )
         logger.info("created task %s", task.id)
         return task
 
@@ -327,8 +391,11 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             NotFoundError: no such task.
             APIError: the service could not be reached or answered oddly.
         """
-        response = self._send(self._get_request(self._http, _task_id(task)))
-        return parse_task(response, self._secret)
+        built, deadline = self._get_request(task), self._call_deadline()
+        return self._retrying(
+            lambda: self._call(built, self._exchange(deadline), parse_task),
+            self._retries(deadline),
+        )
 
     def wait(
         self,
@@ -339,19 +406,22 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     ) -> VideoTask:
         """Poll until the task succeeds, fails, or ``timeout`` seconds pass.
 
-        Polls back off (see ``PollSchedule``); transient poll failures are retried
-        within the deadline. ``on_progress`` gets the task on each change of state or
-        progress.
+        Polls back off (see ``PollSchedule``); a poll that fails transiently is
+        simply followed by the next one, within the deadline. A poll in flight when
+        the deadline comes is cut short. ``on_progress`` gets the task on each change
+        of state or progress.
 
         Raises:
             TaskFailedError: the task failed (``.task.message`` says why).
             WaitTimeoutError: the deadline passed; ``.task_id`` lets you wait again.
         """
         loop = self._wait_loop(task, timeout, on_progress)
+        built = self._get_request(loop.task_id)
         while True:
+            exchange = self._exchange(self._call_deadline().earliest(loop.deadline))
             outcome: VideoTask | APIError
             try:
-                outcome = self.get(loop.task_id)
+                outcome = self._call(built, exchange, parse_task)
             except APIError as exc:
                 outcome = exc
             step = loop.step(outcome)
@@ -370,40 +440,20 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         """Save the video; return its path. The file is whole or absent.
 
         ``dest`` is a file path or an existing directory (the name is then derived
-        safely from the task id). The video host never receives the API key.
+        safely from the task id). The video host never receives the API key. An MP4
+        that ends inside a box (a connection cut with no length to tell) is refused.
 
         Raises:
             FileExistsError: the file exists and ``overwrite`` is False (no request made).
+            NoVideoError: the task succeeded but names no video.
             VideoLinkExpiredError: the video host refused the link (403/404/410).
-            DownloadError: the body was shorter or longer than announced.
+            DownloadError: the body was short, long or cut, or the disk refused it
+                (``.errno``); no temporary file is left behind.
         """
-        url, stem = video_source(task_or_url)
-        target = DownloadTarget(dest, stem, overwrite=overwrite)
-        for attempt in tenacity.Retrying(
-            **self._retry_arguments(safe_create=False, sleep=self._sleep)
-        ):
-            with attempt, target.attempt() as sink:
-                response = None
-                try:
-                    response = self._http.send(
-                        self._download_request(self._http, url),
-                        stream=True,
-                        auth=None,
-                        follow_redirects=True,
-                    )
-                    if not response.is_success:
-                        response.read()  # the error's body, for its message
-                    check_download_status(response, self._secret)
-                    sink.begin(response, on_progress)
-                    for chunk in response.iter_bytes():
-                        sink.write(chunk)
-                except httpx.HTTPError as exc:
-                    raise convert_http_error(exc, self._secret, safe_create=False) from exc
-                finally:
-                    if response is not None:
-                        response.close()
-                return sink.finish()
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        built, target = self._download_target(task_or_url, dest, overwrite)
+        return self._retrying(
+            lambda: self._save(built, target, on_progress), self._retries(Deadline(None))
+        )
 
     def generate(
         self,
@@ -423,13 +473,15 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     ) -> GenerationResult:
         """Create a task, wait for it, and download the video: the whole job.
 
-        The destination is checked before the task is created, so an existing file
-        fails before any money is spent.
+        The destination is checked before the task is created (the directory can be
+        made and written, the file does not exist unless ``overwrite``), so a
+        destination that cannot work fails before any money is spent. Every error
+        after the create carries the paid task's ``task_id``.
 
         Raises:
             Everything ``create``, ``wait`` and ``download`` raise.
         """
-        DownloadTarget.precheck(dest, overwrite=overwrite)
+        DownloadTarget.preflight(dest, overwrite=overwrite)
         task = self.create(
             request,
             prompt=prompt,
@@ -440,8 +492,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             duration=duration,
             extra_body=extra_body,
         )
-        finished = self.wait(task, timeout=timeout, on_progress=on_progress)
-        path = self.download(finished, dest, overwrite=overwrite)
+        with paid_task(task):
+            finished = self.wait(task, timeout=timeout, on_progress=on_progress)
+            path = self.download(finished, dest, overwrite=overwrite)
         return GenerationResult(task=finished, path=path)
 
 
@@ -449,6 +502,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     """The asynchronous client. Same as ``Veo``, but async.
 
     ``http_client`` is an ``httpx.AsyncClient``; ``sleep`` is a coroutine function.
+    The call ``deadline`` is enforced exactly: a call still running at it is cancelled.
     """
 
     def _new_http(self) -> httpx.AsyncClient:
@@ -473,29 +527,47 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     ) -> None:
         await self.close()
 
-    async def _send_once(self, request: httpx.Request, safe_create: bool) -> httpx.Response:
-        try:
-            response = await self._http.send(request)
-        except httpx.HTTPError as exc:
-            raise convert_http_error(exc, self._secret, safe_create=safe_create) from exc
-        check_response(response, self._secret, safe_create=safe_create)
-        return response
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]], retries: Retries) -> T:
+        # Same as Veo._retrying, but async.
+        while True:
+            try:
+                return await attempt()
+            except VeoError as exc:
+                delay = retries.delay_after(exc)
+                if delay is None:
+                    raise
+            await self._sleep(delay)
 
-    async def _send(self, request: httpx.Request, *, safe_create: bool = False) -> httpx.Response:
-        # Same as Veo._send, but async.
-        try:
-            return await self._send_once(request, safe_create)
-        except APIError as exc:
-            delay = self._first_retry_delay(exc, safe_create=safe_create)
-            if delay is None:
-                raise
-        await self._sleep(delay)
-        async for attempt in tenacity.AsyncRetrying(
-            **self._retry_arguments(safe_create=safe_create, sleep=self._sleep, attempts_done=1)
-        ):
-            with attempt:
-                return await self._send_once(request, safe_create)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+    async def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
+        with exchange.boundary():
+            async with asyncio.timeout(exchange.deadline.remaining()):
+                response = await self._http.send(exchange.prepare(request), stream=True)
+                try:
+                    async for chunk in response.aiter_bytes():
+                        exchange.feed(chunk)
+                finally:
+                    await response.aclose()
+            return parse(response, exchange.result(response))
+
+    async def _save(
+        self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None
+    ) -> Path:
+        exchange = self._exchange(Deadline(None), video=True)
+        with exchange.boundary(), target.attempt() as sink:
+            response = await self._http.send(
+                exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+            )
+            try:
+                if not response.is_success:
+                    async for chunk in response.aiter_bytes():
+                        exchange.feed(chunk)
+                    raise exchange.error(response)
+                sink.begin(response, on_progress)
+                async for chunk in response.aiter_bytes():
+                    sink.write(chunk)
+            finally:
+                await response.aclose()
+            return sink.finish()
 
     async def create(
         self,
@@ -519,16 +591,22 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
             "duration": duration,
             "extra_body": extra_body,
         }
-        built = self._create_request(self._http, request, fields)
-        response = await self._send(built, safe_create=self._safe_create())
-        task = parse_created(response, self._secret)
+        built = self._create_request(request, fields)
+        deadline, safe = self._call_deadline(), self._safe_create()
+        task = await self._retrying(
+            lambda: self._call(built, self._exchange(deadline, safe_create=safe), parse_created),
+            self._retries(deadline, safe_create=safe),
+        )
         logger.info("created task %s", task.id)
         return task
 
     async def get(self, task: VideoTask | str) -> VideoTask:
         """Same as ``Veo.get``, but async."""
-        response = await self._send(self._get_request(self._http, _task_id(task)))
-        return parse_task(response, self._secret)
+        built, deadline = self._get_request(task), self._call_deadline()
+        return await self._retrying(
+            lambda: self._call(built, self._exchange(deadline), parse_task),
+            self._retries(deadline),
+        )
 
     async def wait(
         self,
@@ -539,10 +617,12 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     ) -> VideoTask:
         """Same as ``Veo.wait``, but async."""
         loop = self._wait_loop(task, timeout, on_progress)
+        built = self._get_request(loop.task_id)
         while True:
+            exchange = self._exchange(self._call_deadline().earliest(loop.deadline))
             outcome: VideoTask | APIError
             try:
-                outcome = await self.get(loop.task_id)
+                outcome = await self._call(built, exchange, parse_task)
             except APIError as exc:
                 outcome = exc
             step = loop.step(outcome)
@@ -559,33 +639,10 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         on_progress: ByteProgress | None = None,
     ) -> Path:
         """Same as ``Veo.download``, but async."""
-        url, stem = video_source(task_or_url)
-        target = DownloadTarget(dest, stem, overwrite=overwrite)
-        async for attempt in tenacity.AsyncRetrying(
-            **self._retry_arguments(safe_create=False, sleep=self._sleep)
-        ):
-            with attempt, target.attempt() as sink:
-                response = None
-                try:
-                    response = await self._http.send(
-                        self._download_request(self._http, url),
-                        stream=True,
-                        auth=None,
-                        follow_redirects=True,
-                    )
-                    if not response.is_success:
-                        await response.aread()  # the error's body, for its message
-                    check_download_status(response, self._secret)
-                    sink.begin(response, on_progress)
-                    async for chunk in response.aiter_bytes():
-                        sink.write(chunk)
-                except httpx.HTTPError as exc:
-                    raise convert_http_error(exc, self._secret, safe_create=False) from exc
-                finally:
-                    if response is not None:
-                        await response.aclose()
-                return sink.finish()
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        built, target = self._download_target(task_or_url, dest, overwrite)
+        return await self._retrying(
+            lambda: self._save(built, target, on_progress), self._retries(Deadline(None))
+        )
 
     async def generate(
         self,
@@ -604,7 +661,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         on_progress: ProgressCallback | None = None,
     ) -> GenerationResult:
         """Same as ``Veo.generate``, but async."""
-        DownloadTarget.precheck(dest, overwrite=overwrite)
+        DownloadTarget.preflight(dest, overwrite=overwrite)
         task = await self.create(
             request,
             prompt=prompt,
@@ -615,6 +672,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
             duration=duration,
             extra_body=extra_body,
         )
-        finished = await self.wait(task, timeout=timeout, on_progress=on_progress)
-        path = await self.download(finished, dest, overwrite=overwrite)
+        with paid_task(task):
+            finished = await self.wait(task, timeout=timeout, on_progress=on_progress)
+            path = await self.download(finished, dest, overwrite=overwrite)
         return GenerationResult(task=finished, path=path)

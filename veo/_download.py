@@ -20,16 +20,15 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from veo._errors import DownloadError, InvalidRequestError, VideoLinkExpiredError
-from veo._models import VideoTask
+from veo._errors import DownloadError, InvalidRequestError, NoVideoError
+from veo._models import TaskState, VideoTask
+from veo._mp4 import Mp4Check
 from veo._rules import Problem, check_http_url
-from veo._transport import Secret, status_error
 
-__all__ = ["DownloadTarget", "check_download_status", "safe_filename", "video_source"]
+__all__ = ["DownloadTarget", "disk_error", "safe_filename", "video_source"]
 
 MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-EXPIRED_STATUSES = frozenset({403, 404, 410})
 
 ByteProgress = Callable[[int, int | None], object]
 """Called with (bytes written so far, total bytes or None) as a download proceeds."""
@@ -49,14 +48,19 @@ def safe_filename(stem: str, suffix: str = ".mp4", *, fallback: str = "video") -
     return f"{cleaned}{suffix}"
 
 
-def video_source(task_or_url: VideoTask | str) -> tuple[str, str]:
-    """The URL to fetch and the stem to name the file after.
+def video_source(task_or_url: VideoTask | str) -> tuple[str, str, str | None]:
+    """The URL to fetch, the stem to name the file after, and the task id if known.
 
     Raises:
+        NoVideoError: the task succeeded but names no video.
         InvalidRequestError: not a finished task with a link, nor an http(s) URL.
     """
+    task_id = None
     if isinstance(task_or_url, VideoTask):
         url = task_or_url.video_url
+        task_id = task_or_url.id
+        if url is None and task_or_url.state is TaskState.SUCCEEDED:
+            raise NoVideoError(task_or_url)
         if url is None:
             raise InvalidRequestError(
                 [
@@ -74,24 +78,15 @@ def video_source(task_or_url: VideoTask | str) -> tuple[str, str]:
     problem = check_http_url(url, "task_or_url", allow_userinfo=False)
     if problem:
         raise InvalidRequestError([problem])
-    return url, stem
+    return url, stem, task_id
 
 
-def check_download_status(response: httpx.Response, secret: Secret) -> None:
-    """Raise for a non-2xx answer from the video host; expired links say so."""
-    if response.is_success:
-        return
-    error = status_error(response, secret)
-    if response.status_code in EXPIRED_STATUSES:
-        raise VideoLinkExpiredError(
-            f"the video host refused the result link ({error.message}). Result links "
-            f"expire (often after about 24 hours): call get(task_id) for a fresh link, "
-            f"or generate the video again",
-            status_code=response.status_code,
-            body=error.body,
-            headers=error.headers,
-        )
-    raise error
+def disk_error(exc: OSError, path: Path, task_id: str | None = None) -> DownloadError:
+    """A ``DownloadError`` for an OS error while writing ``path`` (errno kept)."""
+    reason = exc.strerror or str(exc)
+    return DownloadError(
+        f"cannot write {path}: {reason}", path=str(path), errno=exc.errno, task_id=task_id
+    )
 
 
 class DownloadTarget:
@@ -102,45 +97,86 @@ class DownloadTarget:
             ``stem``). Parent directories are created.
         stem: the task id or URL stem to name the file after, made safe.
         overwrite: replace an existing file instead of failing.
+        task_id: the task being saved, named by every error.
 
     Raises:
         FileExistsError: the file exists and ``overwrite`` is False (checked here,
             before any request, and again at the final rename).
     """
 
-    def __init__(self, dest: str | os.PathLike[str], stem: str, *, overwrite: bool) -> None:
+    def __init__(
+        self,
+        dest: str | os.PathLike[str],
+        stem: str,
+        *,
+        overwrite: bool,
+        task_id: str | None = None,
+    ) -> None:
         path = Path(dest).expanduser()
         if _names_directory(dest):
             path = path / safe_filename(stem)
         self.path = path.absolute()
         self.overwrite = overwrite
+        self.task_id = task_id
         _refuse_existing(self.path, overwrite)
 
     @staticmethod
-    def precheck(dest: str | os.PathLike[str], *, overwrite: bool) -> None:
-        """Fail early for an existing file ``dest`` (a directory is checked later)."""
-        if not _names_directory(dest):
-            _refuse_existing(Path(dest).expanduser().absolute(), overwrite)
+    def preflight(dest: str | os.PathLike[str], *, overwrite: bool) -> None:
+        """Check, before paying for a video, that it could be saved at ``dest``.
+
+        The directory exists or is made, a temporary file can be created in it, and
+        the target (when ``dest`` names a file) does not exist unless ``overwrite``.
+
+        Raises:
+            FileExistsError: ``dest`` is an existing file and ``overwrite`` is False.
+            DownloadError: the directory cannot be made or written (``.errno`` set).
+        """
+        path = Path(dest).expanduser().absolute()
+        directory = path if _names_directory(dest) else path.parent
+        if directory is not path:
+            _refuse_existing(path, overwrite)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle, probe = _open_temporary(directory, "preflight")
+            handle.close()
+            probe.unlink()
+        except OSError as exc:
+            raise disk_error(exc, directory) from exc
 
     @contextlib.contextmanager
     def attempt(self) -> Iterator[_Sink]:
-        """One try at writing the file: a fresh temporary file, removed on failure."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.part"
-        # os.open with 0o666 lets the umask decide the mode, as for any file the user
-        # creates (tempfile would make it 0600); O_EXCL never reuses an existing file.
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        handle = os.fdopen(fd, "wb")
+        """One try at writing the file: a fresh temporary file, removed on failure.
+
+        Raises:
+            DownloadError: the disk refused (full, read-only, no permission); the
+                temporary file is gone even when closing it failed too.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = _open_temporary(self.path.parent, self.path.name)
+        except OSError as exc:
+            raise disk_error(exc, self.path, self.task_id) from exc
         sink = _Sink(handle, temporary, self)
         try:
             yield sink
+        except OSError as exc:
+            sink.discard()
+            if isinstance(exc, FileExistsError):
+                raise
+            raise disk_error(exc, self.path, self.task_id) from exc
         except BaseException:
-            handle.close()
-            temporary.unlink(missing_ok=True)
+            sink.discard()
             raise
         if not sink.finished:
-            handle.close()
-            temporary.unlink(missing_ok=True)
+            sink.discard()
+
+
+def _open_temporary(directory: Path, name: str) -> tuple[IO[bytes], Path]:
+    temporary = directory / f".{name}.{secrets.token_hex(6)}.part"
+    # os.open with 0o666 lets the umask decide the mode, as for any file the user
+    # creates (tempfile would make it 0600); O_EXCL never reuses an existing file.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    return os.fdopen(fd, "wb"), temporary
 
 
 def _names_directory(dest: str | os.PathLike[str]) -> bool:
@@ -159,6 +195,7 @@ class _Sink:
         self._handle = handle
         self._temporary = temporary
         self._target = target
+        self._mp4 = Mp4Check()
         self.expected: int | None = None
         self.received = 0
         self.finished = False
@@ -176,26 +213,39 @@ class _Sink:
     def write(self, chunk: bytes) -> None:
         """Append a chunk to the temporary file."""
         self._handle.write(chunk)
+        self._mp4.feed(chunk)
         self.received += len(chunk)
         if self._on_progress is not None:
             self._on_progress(self.received, self.expected)
 
     def finish(self) -> Path:
-        """Check the length, flush to disk and move the file to its final name.
+        """Check the bytes, flush to disk and move the file to its final name.
 
         Raises:
-            DownloadError: fewer or more bytes arrived than ``Content-Length`` said.
+            DownloadError: fewer or more bytes arrived than ``Content-Length`` said, or
+                an MP4 ends inside a box (a connection cut without a length to tell).
             FileExistsError: the final name appeared meanwhile and overwrite is off.
+            OSError: the disk refused (``attempt`` turns it into ``DownloadError``).
         """
+        target = self._target
         if self.expected is not None and self.received != self.expected:
             raise DownloadError(
-                f"incomplete download: received {self.received} of {self.expected} bytes"
+                f"incomplete download: received {self.received} of {self.expected} bytes",
+                path=str(target.path),
+                task_id=target.task_id,
+            )
+        problem = self._mp4.problem()
+        if problem is not None:
+            raise DownloadError(
+                f"incomplete download: {problem} after {self.received} bytes",
+                path=str(target.path),
+                task_id=target.task_id,
             )
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
-        temporary, final = self._temporary, self._target.path
-        if self._target.overwrite:
+        temporary, final = self._temporary, target.path
+        if target.overwrite:
             os.replace(temporary, final)
         else:
             # link() fails if the name exists: no check-then-rename race.
@@ -204,6 +254,15 @@ class _Sink:
         _fsync_directory(final.parent)
         self.finished = True
         return final
+
+    def discard(self) -> None:
+        """Close and remove the temporary file, whatever closing it raises."""
+        try:
+            self._handle.close()
+        except OSError:
+            pass  # a full disk fails the flush inside close(); the file goes anyway
+        finally:
+            self._temporary.unlink(missing_ok=True)
 
 
 def _fsync_directory(directory: Path) -> None:

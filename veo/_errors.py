@@ -20,15 +20,20 @@
     │   │   ├── RateLimitError                 429 (.retry_after)
     │   │   ├── InternalServerError            5xx
     │   │   └── VideoLinkExpiredError          403/404/410 from the video host
-    │   ├── UnexpectedResponseError            2xx whose body is not what the API sends
+    │   ├── UnexpectedResponseError            a body that is not what the API sends
+    │   ├── NoVideoError                       the task succeeded but names no video (.task)
     │   └── CreateOutcomeUnknownError          the task may or may not exist (.cause)
     ├── TaskFailedError                        the task ended in failure (.task)
     ├── WaitTimeoutError                       the deadline passed (.task_id .last_state)
     └── DownloadError                          the video could not be saved whole
+                                               (.path .errno for disk errors)
+
+Every error has ``task_id``: once a task has been paid for, an error raised while
+waiting for it or saving it names the task (``veo download TASK_ID`` recovers it).
 
 Lower-layer exceptions (httpx, the generated client) are converted at one boundary,
-``veo._transport``, with ``raise ... from exc``; none escapes the public API. No message
-contains the API key: texts taken from responses are redacted before they are stored.
+``veo._http.Exchange.boundary``, with ``raise ... from exc``; none escapes the public
+API. No message contains the API key: every error leaving the boundary is redacted.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ __all__ = [
     "DownloadError",
     "InternalServerError",
     "InvalidRequestError",
+    "NoVideoError",
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
@@ -68,7 +74,14 @@ __all__ = [
 
 
 class VeoError(Exception):
-    """Base class of every error raised by ``veo``."""
+    """Base class of every error raised by ``veo``.
+
+    Attributes:
+        task_id: the paid task this error concerns, when there is one (None before a
+            task exists).
+    """
+
+    task_id: str | None = None
 
 
 class ConfigurationError(VeoError, ValueError):
@@ -203,6 +216,25 @@ class UnexpectedResponseError(APIError):
         self.body_excerpt = body_excerpt
 
 
+class NoVideoError(APIError):
+    """The task reports success but names no video to download.
+
+    The task was paid for; its result may still appear: fetch it again later with
+    ``get(task_id)`` (the CLI: ``veo download TASK_ID``).
+
+    Attributes:
+        task: the task as last reported.
+    """
+
+    def __init__(self, task: VideoTask) -> None:
+        super().__init__(
+            f"task {task.id} reports {task.raw_state or task.state.value!s} but no video URL; "
+            f"fetch it again later: veo download {task.id}"
+        )
+        self.task = task
+        self.task_id = task.id
+
+
 class CreateOutcomeUnknownError(APIError):
     """The create request may have reached the service, but no answer says so.
 
@@ -235,6 +267,7 @@ class TaskFailedError(VeoError):
         reason = task.message or f"state {task.raw_state!r}"
         super().__init__(f"task {task.id} failed: {reason}")
         self.task = task
+        self.task_id = task.id
 
 
 class WaitTimeoutError(VeoError):
@@ -258,4 +291,24 @@ class WaitTimeoutError(VeoError):
 
 
 class DownloadError(VeoError):
-    """The video could not be saved whole; nothing was left under the final name."""
+    """The video could not be saved whole; nothing was left under the final name.
+
+    Attributes:
+        path: the file that was being written, when known.
+        errno: the operating system's error number for a disk error (``ENOSPC``,
+            ``EACCES``, ...), or None when the bytes themselves were wrong (short,
+            long, a truncated MP4). Only the latter are retried.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        errno: int | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+        self.task_id = task_id

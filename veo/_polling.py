@@ -11,14 +11,10 @@ from collections.abc import Callable
 
 import attrs
 
-from veo._errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    TaskFailedError,
-    WaitTimeoutError,
-)
+from veo._errors import APIError, APIStatusError, TaskFailedError, WaitTimeoutError
+from veo._http import Deadline
 from veo._models import TaskState, VideoTask
+from veo._retry import RetryPolicy, should_retry
 
 __all__ = ["PollSchedule", "WaitLoop"]
 
@@ -53,24 +49,22 @@ class PollSchedule:
 ProgressCallback = Callable[[VideoTask], object]
 
 
-def _transient(error: APIError) -> bool:
-    if isinstance(error, APIStatusError):
-        return error.status_code in (408, 429) or error.status_code >= 500
-    return isinstance(error, APIConnectionError)
-
-
 class WaitLoop:
     """The state of one ``wait`` call.
 
     Usage (the sync client; the async one awaits the same two calls)::
 
-        loop = WaitLoop(task_id, timeout, on_progress, schedule, clock)
+        loop = WaitLoop(task_id, timeout, on_progress, schedule, policy, clock)
         while True:
-            outcome = fetch(loop.task_id)      # a VideoTask, or the APIError raised
-            result = loop.step(outcome)        # raises, or returns
+            outcome = fetch(loop.task_id, loop.deadline)  # one attempt: a VideoTask,
+            result = loop.step(outcome)                   # or the APIError raised
             if isinstance(result, VideoTask):
                 return result
-            sleep(result)                      # seconds
+            sleep(result)                                 # seconds
+
+    Each poll is a single attempt bounded by ``deadline``; a failed poll that
+    ``should_retry`` calls transient is followed by the next poll, so there is no
+    retry loop inside the poll loop.
     """
 
     def __init__(
@@ -79,6 +73,7 @@ class WaitLoop:
         timeout: float,
         on_progress: ProgressCallback | None,
         schedule: PollSchedule,
+        policy: RetryPolicy,
         clock: Callable[[], float],
     ) -> None:
         if timeout <= 0:
@@ -87,8 +82,10 @@ class WaitLoop:
         self._timeout = timeout
         self._on_progress = on_progress
         self._schedule = schedule
+        self._policy = policy
         self._clock = clock
         self._start = clock()
+        self.deadline = Deadline(self._start + timeout, clock)
         self._polls = 0
         self._last: VideoTask | None = None
         self._unknown_logged: set[str] = set()
@@ -102,10 +99,13 @@ class WaitLoop:
             APIError: a poll failed in a way retrying cannot fix (401, 404, ...).
         """
         self._polls += 1
+        floor = 0.0
         if isinstance(outcome, APIError):
-            if not _transient(outcome):
+            if not should_retry(outcome, policy=self._policy, safe_create=False):
                 raise outcome
-            logger.info("poll of task %s failed, will retry: %s", self.task_id, outcome)
+            logger.info("poll of task %s failed, will poll again: %s", self.task_id, outcome)
+            if isinstance(outcome, APIStatusError) and outcome.retry_after is not None:
+                floor = outcome.retry_after
         else:
             self._observe(outcome)
             if outcome.state is TaskState.SUCCEEDED:
@@ -116,7 +116,7 @@ class WaitLoop:
         remaining = self._timeout - elapsed
         if remaining <= 0:
             raise WaitTimeoutError(self.task_id, self._timeout, self._last)
-        return min(self._schedule.delay(self._polls, elapsed), remaining)
+        return min(max(floor, self._schedule.delay(self._polls, elapsed)), remaining)
 
     def _observe(self, task: VideoTask) -> None:
         previous = self._last

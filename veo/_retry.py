@@ -4,34 +4,37 @@ Reads (task status, downloads) are idempotent and retry on connection errors,
 timeouts, 408, 429 and 5xx. Creating a task costs money, so a create is retried only
 when the request provably never left this machine (it could not connect) or the
 service refused it outright (429). Everything else that happens after sending makes
-the outcome unknown; ``veo._transport`` turns it into ``CreateOutcomeUnknownError``
+the outcome unknown; ``veo._http`` turns it into ``CreateOutcomeUnknownError``
 unless the user opted in to unsafe create retries.
 
-The loop itself is tenacity's; this module only supplies its ``retry``, ``wait`` and
-``stop`` arguments, so the sync and async clients share every decision.
+The loop is a plain ``while`` in each client around :class:`Retries`, which counts the
+attempts and asks the two pure functions; every decision is made here, once. The
+polls inside ``wait`` are single attempts: ``WaitLoop`` asks ``should_retry`` too,
+so there is no retry loop nested in the poll loop.
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any
 
 import attrs
-import tenacity
 
 from veo._errors import APIConnectionError, APIStatusError, DownloadError
 
 __all__ = [
+    "Retries",
     "RetryPolicy",
     "backoff",
     "parse_retry_after",
     "retry_delay",
     "should_retry",
-    "tenacity_arguments",
 ]
+
+logger = logging.getLogger("veo")
 
 RETRYABLE_STATUSES = frozenset({408, 429})
 
@@ -79,7 +82,7 @@ def should_retry(error: BaseException, *, policy: RetryPolicy, safe_create: bool
     """Decide whether ``error`` (already converted to a ``veo`` error) is retried.
 
     ``safe_create`` is True for a create without the unsafe opt-in: then only a
-    connection that never sent the request and a 429 are retried. (``veo._transport``
+    connection that never sent the request and a 429 are retried. (``veo._http``
     has already turned the failures after sending into ``CreateOutcomeUnknownError``,
     which is never retried.)
     """
@@ -113,32 +116,50 @@ def retry_delay(
     return backoff(attempt, policy, rand)
 
 
-def tenacity_arguments(
-    policy: RetryPolicy,
-    *,
-    safe_create: bool,
-    sleep: Callable[[float], Any],
-    attempts_done: int = 0,
-    before_sleep: Callable[[tenacity.RetryCallState], None] | None = None,
-) -> dict[str, Any]:
-    """The arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` under ``policy``.
+class Retries:
+    """The retry budget of one call: the one place that decides whether to retry.
 
-    ``attempts_done`` counts attempts already made outside the loop (the clients send
-    the first attempt directly, the common case, and only enter the loop to retry),
-    so backoff and the attempt budget continue where they left off.
+    Both clients drive it with the same plain loop (openai-python's shape)::
+
+        retries = Retries(policy, safe_create=..., deadline=...)
+        while True:
+            try:
+                return send_once()
+            except APIError as error:
+                delay = retries.delay_after(error)   # None: give up
+                if delay is None:
+                    raise
+            sleep(delay)
+
+    Args:
+        policy: how many retries and how long between them.
+        safe_create: the call is a create without the unsafe opt-in.
+        remaining: seconds left before the call's deadline, as a function (None: no
+            deadline). A retry whose delay would reach the deadline is not made.
     """
 
-    def wait(state: tenacity.RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        return retry_delay(error, state.attempt_number + attempts_done, policy)
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        safe_create: bool = False,
+        remaining: Callable[[], float | None] = lambda: None,
+    ) -> None:
+        self._policy = policy
+        self._safe_create = safe_create
+        self._remaining = remaining
+        self.attempts = 0
 
-    return {
-        "retry": tenacity.retry_if_exception(
-            lambda exc: should_retry(exc, policy=policy, safe_create=safe_create)
-        ),
-        "wait": wait,
-        "stop": tenacity.stop_after_attempt(max(1, policy.max_retries + 1 - attempts_done)),
-        "sleep": sleep,
-        "reraise": True,
-        "before_sleep": before_sleep,
-    }
+    def delay_after(self, error: BaseException) -> float | None:
+        """Seconds to wait before retrying after ``error``, or None to give up."""
+        self.attempts += 1
+        if self.attempts > self._policy.max_retries or not should_retry(
+            error, policy=self._policy, safe_create=self._safe_create
+        ):
+            return None
+        delay = retry_delay(error, self.attempts, self._policy)
+        remaining = self._remaining()
+        if remaining is not None and delay >= remaining:
+            return None
+        logger.info("attempt %d failed (%s); retrying in %.2fs", self.attempts, error, delay)
+        return delay

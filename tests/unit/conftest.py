@@ -19,7 +19,14 @@ from ..helpers import SyncView
 API_KEY = "sk-test-0123456789abcdef"
 BASE_URL = "https://api.test"
 VIDEO_URL = "https://cdn.test/videos/task-1.mp4"
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4
+# A well-formed MP4 box table: ftyp (24 bytes), then mdat holding 1 KiB.
+VIDEO = (
+    b"\x00\x00\x00\x18ftypmp42"
+    + bytes(12)
+    + (8 + 1024).to_bytes(4, "big")
+    + b"mdat"
+    + bytes(range(256)) * 4
+)
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 

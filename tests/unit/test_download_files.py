@@ -135,7 +135,7 @@ def test_non_http_sources_are_refused(url: str) -> None:
 
 
 def test_url_sources_are_named_after_the_url_path() -> None:
-    assert ("https://cdn.test/v/clip.mp4?sig=1", "clip") == video_source(
+    assert ("https://cdn.test/v/clip.mp4?sig=1", "clip", None) == video_source(
         "https://cdn.test/v/clip.mp4?sig=1"
     )
 

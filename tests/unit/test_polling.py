@@ -11,6 +11,7 @@ from veo import (
     APIStatusError,
     AuthenticationError,
     PollSchedule,
+    RetryPolicy,
     TaskFailedError,
     TaskState,
     VideoTask,
@@ -57,7 +58,7 @@ def test_schedule_does_not_overflow() -> None:
 
 def loop(clock: FakeClock, timeout: float = 100.0, seen: list[VideoTask] | None = None) -> WaitLoop:
     callback = seen.append if seen is not None else None
-    return WaitLoop("t", timeout, callback, PollSchedule(), clock)
+    return WaitLoop("t", timeout, callback, PollSchedule(), RetryPolicy(), clock)
 
 
 def task(state: str, progress: int | None = None) -> VideoTask:

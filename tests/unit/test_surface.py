@@ -29,6 +29,7 @@ PUBLIC = [
     "GenerationType",
     "InternalServerError",
     "InvalidRequestError",
+    "NoVideoError",
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",

@@ -222,7 +222,7 @@ def generate(
 ) -> None:
     """Create a video, wait for it with a live status line, download it, print its path."""
     request, _ = _request(prompt, image, kind, aspect_ratio)
-    DownloadTarget.precheck(out, overwrite=False)
+    DownloadTarget.preflight(out, overwrite=False)
     show = not as_json
     with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
         with warnings.catch_warnings():
@@ -294,7 +294,7 @@ def download(
     as_json: JsonOpt = False,
 ) -> None:
     """Download a finished task's video; print its path."""
-    DownloadTarget.precheck(out, overwrite=False)
+    DownloadTarget.preflight(out, overwrite=False)
     with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
         task = client.get(task_id)
         if task.state is not TaskState.SUCCEEDED:

@@ -1,0 +1,357 @@
+"""The one boundary between HTTP and ``veo``: requests out, typed results or errors in.
+
+Every send and every stream of both clients runs inside :meth:`Exchange.boundary`, the
+one place where httpx exceptions, non-2xx statuses, deadlines and oversized bodies
+become ``veo`` errors (``raise ... from exc``), and where every error on its way out
+is redacted (:func:`redacted`). The rest of this module is pure: requests are built by
+the generated operations (``veo_api.api.videos``), so method, path, path escaping and
+headers follow the spec; responses are interpreted here rather than by the generated
+parsers, which raise ``KeyError`` or ``JSONDecodeError`` on bodies the spec does not
+describe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from veo._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    CreateOutcomeUnknownError,
+    InternalServerError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    UnexpectedResponseError,
+    UnprocessableEntityError,
+    VeoError,
+    VideoLinkExpiredError,
+)
+from veo._models import VideoTask
+from veo._retry import parse_retry_after
+from veo._secret import Secret
+from veo_api.api.videos import create_video_generation, get_video_task
+from veo_api.models import VideoGenerationRequest
+
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "Deadline",
+    "Exchange",
+    "build_create",
+    "build_get",
+    "parse_created",
+    "parse_task",
+    "redacted",
+]
+
+EXCERPT_CHARS = 200
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+_STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: RequestTimeoutError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+EXPIRED_STATUSES = frozenset({403, 404, 410})
+# Raised before a single byte of the request went out: retrying cannot duplicate.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@attrs.frozen
+class Deadline:
+    """A moment on a monotonic clock after which a call gives up.
+
+    ``at`` is None for no deadline. :meth:`earliest` combines two (a call inside
+    ``wait`` ends at whichever comes first).
+    """
+
+    at: float | None
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, eq=False)
+
+    @classmethod
+    def after(cls, seconds: float | None, clock: Callable[[], float]) -> Deadline:
+        """The deadline ``seconds`` from now (None: never)."""
+        return cls(None if seconds is None else clock() + seconds, clock)
+
+    def remaining(self) -> float | None:
+        """Seconds left (never negative), or None without a deadline."""
+        return None if self.at is None else max(0.0, self.at - self.clock())
+
+    def earliest(self, other: Deadline) -> Deadline:
+        """Whichever of the two deadlines comes first."""
+        if other.at is None:
+            return self
+        if self.at is None or other.at < self.at:
+            return other
+        return self
+
+
+def build_create(body: VideoGenerationRequest, authorization: str) -> dict[str, Any]:
+    """``httpx`` request arguments for ``createVideoGeneration``."""
+    return create_video_generation._get_kwargs(body=body, authorization=authorization)
+
+
+def build_get(task_id: str, authorization: str) -> dict[str, Any]:
+    """``httpx`` request arguments for ``getVideoTask`` (the id is path-escaped)."""
+    return get_video_task._get_kwargs(task_id, authorization=authorization)
+
+
+def redacted(error: BaseException, secret: Secret) -> BaseException:
+    """``error`` with the key removed from its message and every text it carries.
+
+    Applied to every error that leaves :meth:`Exchange.boundary`, so that no error
+    builder has to remember it: the message (``args``), the attributes (``body``,
+    ``headers``, ``message``, ``body_excerpt``, ...) and the error it wraps.
+    """
+    error.args = tuple(secret.redact_value(arg) for arg in error.args)
+    for name, value in vars(error).items():
+        if isinstance(value, BaseException):
+            redacted(value, secret)
+        elif name != "task":
+            setattr(error, name, secret.redact_value(value))
+    return error
+
+
+class Exchange:
+    """One request and its response, read under a deadline and a size cap.
+
+    Built afresh for every attempt. The clients call, in order: :meth:`boundary`
+    around everything, :meth:`prepare` on the request, :meth:`feed` with each chunk of
+    the body (or stream it elsewhere, for a video), then :meth:`result`.
+
+    Args:
+        secret: the key, redacted from every error.
+        safe_create: this is a create without the unsafe opt-in: a failure after the
+            request may have been sent becomes ``CreateOutcomeUnknownError``.
+        deadline: when the whole exchange must be over.
+        timeout: the per-phase ``httpx`` timeouts, each capped by the time left.
+        max_bytes: the largest body read (None: no cap).
+        video_host: the answer comes from the video host, where 403/404/410 mean
+            an expired link.
+    """
+
+    def __init__(
+        self,
+        secret: Secret,
+        *,
+        safe_create: bool = False,
+        deadline: Deadline,
+        timeout: httpx.Timeout,
+        max_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        video_host: bool = False,
+    ) -> None:
+        self._secret = secret
+        self._safe_create = safe_create
+        self.deadline = deadline
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._video_host = video_host
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._sent = False
+
+    @contextlib.contextmanager
+    def boundary(self) -> Iterator[None]:
+        """Convert whatever the block raises into a redacted ``veo`` error."""
+        try:
+            yield
+        except VeoError as exc:
+            raise redacted(self._unknown_if_create(exc), self._secret) from None
+        except httpx.HTTPError as exc:
+            raise redacted(self._from_httpx(exc), self._secret) from exc
+        except TimeoutError as exc:  # the async clients' hard deadline
+            raise redacted(self._unknown_if_create(self._late()), self._secret) from exc
+
+    def prepare(self, request: httpx.Request) -> httpx.Request:
+        """Cap each phase's timeout by the time left; refuse when none is left."""
+        remaining = self.deadline.remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise APITimeoutError("the call's deadline passed", request_sent=False)
+            request.extensions["timeout"] = {
+                phase: remaining if limit is None else min(limit, remaining)
+                for phase, limit in self._timeout.as_dict().items()
+            }
+        self._sent = True
+        return request
+
+    def feed(self, chunk: bytes) -> None:
+        """Keep one chunk of the body; stop at the size cap or the deadline."""
+        self._size += len(chunk)
+        if self._max_bytes is not None and self._size > self._max_bytes:
+            raise UnexpectedResponseError(
+                f"the response body is larger than the {self._max_bytes} bytes allowed "
+                f"(max_response_bytes); it was not read further",
+                status_code=0,
+                body_excerpt=_excerpt(b"".join(self._chunks)),
+            )
+        self._chunks.append(chunk)
+        self.check_deadline()
+
+    def check_deadline(self) -> None:
+        """Raise ``APITimeoutError`` when the deadline has passed (between chunks)."""
+        remaining = self.deadline.remaining()
+        if remaining is not None and remaining <= 0:
+            raise self._late()
+
+    @property
+    def content(self) -> bytes:
+        """The body read so far."""
+        return b"".join(self._chunks)
+
+    def result(self, response: httpx.Response) -> bytes:
+        """The body of a 2xx response; raise the typed error for any other."""
+        if not response.is_success:
+            raise self.error(response)
+        return self.content
+
+    def error(self, response: httpx.Response) -> APIStatusError:
+        """The typed error for a non-2xx response whose body has been fed."""
+        return status_error(response, self.content, video_host=self._video_host)
+
+    def _late(self) -> APITimeoutError:
+        return APITimeoutError(
+            "the call did not finish before its deadline (the deadline= option)",
+            request_sent=self._sent,
+        )
+
+    def _from_httpx(self, exc: httpx.HTTPError) -> APIError:
+        sent = self._sent and not isinstance(exc, _NOT_SENT)
+        message = f"{type(exc).__name__}: {exc}"
+        error: APIError
+        if isinstance(exc, httpx.TimeoutException):
+            error = APITimeoutError(f"timed out ({message})", request_sent=sent)
+        else:
+            error = APIConnectionError(f"connection failed ({message})", request_sent=sent)
+        return self._unknown_if_create(error)
+
+    @typing.overload
+    def _unknown_if_create(self, error: APIError) -> APIError: ...
+    @typing.overload
+    def _unknown_if_create(self, error: VeoError) -> VeoError: ...
+    def _unknown_if_create(self, error: VeoError) -> VeoError:
+        """With ``safe_create``, what may have created a task says so."""
+        if not self._safe_create or not isinstance(error, APIError):
+            return error
+        if isinstance(error, APIConnectionError) and error.request_sent:
+            return CreateOutcomeUnknownError(error)
+        if isinstance(error, APIStatusError) and error.status_code >= 500:
+            return CreateOutcomeUnknownError(error)
+        if isinstance(error, UnexpectedResponseError):
+            return CreateOutcomeUnknownError(error)
+        return error
+
+
+def _excerpt(content: bytes) -> str:
+    return content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+
+
+def _message(body: Any) -> tuple[str | None, Any]:
+    if not isinstance(body, Mapping):
+        return None, None
+    error = body.get("error")
+    candidates = [body.get("message"), body.get("msg")]
+    if isinstance(error, Mapping):
+        candidates.append(error.get("message"))
+    elif isinstance(error, str):
+        candidates.append(error)
+    candidates += [body.get("detail"), body.get("title")]
+    message = next((c for c in candidates if isinstance(c, str) and c.strip()), None)
+    code = body.get("code", error.get("code") if isinstance(error, Mapping) else None)
+    return message, code
+
+
+def status_error(
+    response: httpx.Response, content: bytes, *, video_host: bool = False
+) -> APIStatusError:
+    """The typed error for a non-2xx response: the one map from statuses to errors.
+
+    Unknown codes give ``APIStatusError``; the video host's 403/404/410 give
+    ``VideoLinkExpiredError``. The body is decoded before anything is cut from it, so
+    redaction (at the boundary) sees the text as the server meant it.
+    """
+    text = content.decode("utf-8", errors="replace")
+    body: Any
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        body = text
+    message, code = _message(body)
+    if message is None:
+        message = response.reason_phrase or "unexpected status"
+        if isinstance(body, str) and body.strip():
+            message = f"{message}: {body.strip()}"
+    status = response.status_code
+    arguments: dict[str, Any] = {
+        "status_code": status,
+        "body": body,
+        "headers": dict(response.headers.items()),
+        "code": code,
+        "retry_after": parse_retry_after(response.headers.get("Retry-After")),
+    }
+    if video_host and status in EXPIRED_STATUSES:
+        return VideoLinkExpiredError(
+            f"the video host refused the result link ({message}). Result links "
+            f"expire (often after about 24 hours): call get(task_id) for a fresh link, "
+            f"or generate the video again",
+            **arguments,
+        )
+    cls = _STATUS_ERRORS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    return cls(message, **arguments)
+
+
+def _parse(
+    response: httpx.Response, content: bytes, build: Callable[[Any], VideoTask], what: str
+) -> VideoTask:
+    """Decode the JSON body and build the task; any failure is UnexpectedResponseError."""
+
+    def unexpected(problem: str) -> UnexpectedResponseError:
+        return UnexpectedResponseError(
+            problem, status_code=response.status_code, body_excerpt=_excerpt(content)
+        )
+
+    try:
+        data = json.loads(content)
+    except (ValueError, RecursionError):
+        raise unexpected("the response body is not JSON") from None
+    try:
+        return build(data)
+    except ValueError as exc:
+        raise unexpected(f"the {what} response has the wrong shape: {exc}") from None
+
+
+def parse_task(response: httpx.Response, content: bytes) -> VideoTask:
+    """The task in a 2xx ``getVideoTask`` response."""
+    return _parse(response, content, VideoTask.from_json, "task")
+
+
+def parse_created(response: httpx.Response, content: bytes) -> VideoTask:
+    """The task in a 2xx ``createVideoGeneration`` response.
+
+    A 2xx whose body has no task id means the task probably exists but cannot be
+    tracked, so it is ``CreateOutcomeUnknownError``, never something to retry.
+    """
+    try:
+        return _parse(response, content, VideoTask.from_created, "create")
+    except UnexpectedResponseError as exc:
+        raise CreateOutcomeUnknownError(exc) from exc

@@ -1,0 +1,144 @@
+"""The API key: checked once when a client is built, and redacted from every text.
+
+A key reaches the outside world only in the ``Authorization`` header. Everything else
+that leaves ``veo`` (error messages, bodies kept on errors, log records, the CLI's
+output, the batch journal) is passed through :meth:`Secret.redact` first, which finds
+the key not only verbatim but in the forms a server may echo it in (JSON-escaped,
+``\\uXXXX``-escaped, percent-encoded) and in pieces: any run of
+``Secret.MIN_RUN`` or more of its characters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from veo._errors import ConfigurationError
+
+__all__ = ["REDACTED", "Secret", "check_key"]
+
+REDACTED = "***"
+_STRIP = " \t\r\n\ufeff"
+
+
+def _describe(char: str) -> str:
+    if char in "\r\n":
+        return "a line break"
+    if unicodedata.category(char).startswith("C"):
+        return f"a control character (U+{ord(char):04X})"
+    if char.isspace():
+        return f"white space (U+{ord(char):04X})"
+    return f"a non-ASCII character (U+{ord(char):04X})"
+
+
+def check_key(key: str, source: str = "api_key") -> str:
+    """The key as it will be sent: surrounding white space and a leading BOM removed.
+
+    Raises:
+        ConfigurationError: the key is empty, spans several lines, or holds a character
+            that cannot go into an HTTP header verbatim. The message names the position
+            and the kind of character, never the key.
+    """
+    cleaned = key.strip(_STRIP)
+    if not cleaned:
+        raise ConfigurationError(f"{source}: the API key is empty")
+    lines = [line for line in cleaned.splitlines() if line.strip(_STRIP)]
+    if len(lines) > 1:
+        raise ConfigurationError(
+            f"{source}: the API key spans {len(lines)} non-empty lines; it must be one line "
+            f"(is this a file holding several keys?)"
+        )
+    for position, char in enumerate(cleaned, start=1):
+        if not (" " <= char < "\x7f"):
+            raise ConfigurationError(
+                f"{source}: the API key has {_describe(char)} at position {position}; an "
+                f"HTTP header can only carry printable ASCII"
+            )
+    return cleaned
+
+
+class Secret:
+    """A string that never shows itself in ``repr`` or ``str``, and redacts itself."""
+
+    MIN_RUN = 8
+    """The shortest run of the key's characters that is redacted on its own."""
+
+    __slots__ = ("_pattern", "_value")
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        self._pattern = _pattern(value, self.MIN_RUN) if value else None
+
+    def reveal(self) -> str:
+        """The secret itself, for the one header that needs it."""
+        return self._value
+
+    def redact(self, text: str) -> str:
+        """``text`` with the key, in any known encoding or in pieces, replaced."""
+        if self._pattern is None or not text:
+            return text
+        # Search again one character after each match's start: overlapping runs, whose
+        # union covers the whole key wherever a run of MIN_RUN characters of it starts.
+        spans: list[list[int]] = []
+        match = self._pattern.search(text)
+        while match is not None:
+            start, end = match.span()
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+            match = self._pattern.search(text, start + 1)
+        if not spans:
+            return text
+        pieces, last = [], 0
+        for start, end in spans:
+            pieces += [text[last:start], REDACTED]
+            last = end
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    def redact_value(self, value: Any) -> Any:
+        """``value`` (a decoded JSON body, headers, ...) with every string redacted."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping):
+            return {self.redact(str(k)): self.redact_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.redact_value(item) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self.redact_value(item) for item in value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"Secret('{REDACTED}')"
+
+    __str__ = __repr__
+
+
+def _forms(key: str) -> set[str]:
+    """The key as a server may echo it: verbatim, escaped or encoded."""
+    escaped = json.dumps(key)[1:-1]
+    return {
+        key,
+        escaped,
+        escaped.replace("/", "\\/"),
+        "".join(f"\\u{ord(char):04x}" for char in key),
+        "".join(f"\\u{ord(char):04X}" for char in key),
+        quote(key, safe=""),
+        quote(key),
+        quote_plus(key),
+    }
+
+
+def _pattern(key: str, run: int) -> re.Pattern[str]:
+    pieces: set[str] = set()
+    for form in _forms(key):
+        width = min(run, len(form))
+        pieces.update(form[i : i + width] for i in range(len(form) - width + 1))
+    # Longest first, so that an alternative that is a prefix of another loses.
+    alternatives = "|".join(re.escape(piece) for piece in sorted(pieces, key=len, reverse=True))
+    return re.compile(alternatives)
