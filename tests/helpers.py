@@ -61,3 +61,63 @@ def vendor_example() -> dict[str, Any]:
     content = spec["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"]
     example: dict[str, Any] = content["application/json"]["example"]
     return example
+
+
+class TrickleServer:
+    """An HTTP server on 127.0.0.1 that answers every request one byte at a time.
+
+    It sends a 200 with ``Content-Length`` and then the body, one byte every
+    ``interval`` seconds: each read arrives well within any read timeout, so only a
+    deadline over the whole call can stop the client. Bounded: it stops on ``close``
+    and after ``body_size`` bytes.
+    """
+
+    def __init__(self, interval: float = 0.5, body_size: int = 200) -> None:
+        import socket
+        import threading
+
+        self.interval = interval
+        self.body_size = body_size
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: Any) -> None:
+        with connection:
+            connection.settimeout(5)
+            try:
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += connection.recv(65536)
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {self.body_size}\r\n\r\n"
+                connection.sendall(head.encode())
+                for _ in range(self.body_size):
+                    if self._stop.wait(self.interval):
+                        return
+                    connection.sendall(b" ")
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> TrickleServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -95,8 +95,9 @@ def paid_task(task: VideoTask) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        if isinstance(exc, VeoError) and exc.task_id is None:
-            exc.task_id = task.id
+        if getattr(exc, "task_id", None) is None:
+            with contextlib.suppress(AttributeError):  # a few built-in errors take none
+                exc.task_id = task.id  # type: ignore[attr-defined]
         exc.add_note(f"task {task.id} was created (paid); recover it with: veo download {task.id}")
         raise
 

@@ -94,8 +94,9 @@ def should_retry(error: BaseException, *, policy: RetryPolicy, safe_create: bool
         return error.status_code in RETRYABLE_STATUSES or error.status_code >= 500
     if isinstance(error, APIConnectionError):
         return not (safe_create and error.request_sent)
-    # A short or long body from the video host: the next attempt starts afresh.
-    return isinstance(error, DownloadError) and not safe_create
+    # Bytes that came short, long or cut: the next attempt starts afresh. A disk that
+    # refused (errno set) would refuse again.
+    return isinstance(error, DownloadError) and error.errno is None and not safe_create
 
 
 def backoff(attempt: int, policy: RetryPolicy, rand: Callable[[], float] = random.random) -> float:

@@ -43,6 +43,7 @@ def status(code: int, retry_after: float | None = None) -> APIStatusError:
         (status(404), False, False),
         (CreateOutcomeUnknownError(status(500)), False, False),
         (DownloadError("short"), True, False),
+        (DownloadError("disk full", errno=28), False, False),
         (InvalidRequestError([Problem("f", "r")]), False, False),
         (ValueError("x"), False, False),
     ],

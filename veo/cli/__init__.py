@@ -14,18 +14,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import attrs
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from veo import __version__
-from veo._client import DEFAULT_WAIT_TIMEOUT, AsyncVeo, Veo
+from veo._client import DEFAULT_WAIT_TIMEOUT, AsyncVeo, Veo, paid_task
 from veo._download import DownloadTarget
 from veo._errors import ConfigurationError, InvalidRequestError, VeoError
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
 from veo._rules import Problem
-from veo.cli._batch import JOURNAL_NAME, Job, Journal, parse_batch, run_batch
+from veo.cli._batch import (
+    JOURNAL_NAME,
+    Job,
+    Journal,
+    Unrecorded,
+    batch_lock,
+    parse_batch,
+    run_batch,
+)
 from veo.cli._output import (
     EXIT_CODES,
     ExitCode,
@@ -93,17 +102,18 @@ def _fail(error: BaseException, as_json: bool) -> typer.Exit:
     code = exit_code_for(error)
     line = describe_error(error)
     stderr.print(f"error: {line}", markup=False)
-    if as_json:
-        document: dict[str, Any] = {"error": {"type": type(error).__name__, "message": line}}
-        if isinstance(error, InvalidRequestError):
-            document["error"]["problems"] = [
-                {"field": p.field, "rule": p.rule} for p in error.problems
-            ]
-        task_id = getattr(error, "task_id", None) or getattr(
-            getattr(error, "task", None), "id", None
+    document: dict[str, Any] = {"error": {"type": type(error).__name__, "message": line}}
+    if isinstance(error, InvalidRequestError):
+        document["error"]["problems"] = [{"field": p.field, "rule": p.rule} for p in error.problems]
+    task_id = getattr(error, "task_id", None) or getattr(getattr(error, "task", None), "id", None)
+    if task_id:
+        stderr.print(
+            f"task {task_id} was paid for; recover it with: veo download {task_id}", markup=False
         )
+    if as_json:
         if task_id:
             document["error"]["task_id"] = task_id
+            document["error"]["recover"] = f"veo download {task_id}"
         document["exit_code"] = int(code)
         emit_json(document)
     return typer.Exit(int(code))
@@ -232,8 +242,9 @@ def generate(
         if no_wait:
             _show_task(task, as_json)
             return
-        finished = _wait(client, task, timeout, show)
-        path = _download(client, finished, out, show)
+        with paid_task(task):
+            finished = _wait(client, task, timeout, show)
+            path = _download(client, finished, out, show)
     if as_json:
         emit_json({**task_json(finished), "path": str(path)})
     else:
@@ -370,30 +381,32 @@ def batch(
         for note in job.warnings:
             stderr.print(f"warning: line {job.line}: {note}", markup=False)
     out.mkdir(parents=True, exist_ok=True)
-    journal = Journal(out / JOURNAL_NAME)
     interrupted = False
-    try:
-        journal.register(jobs)
-        with _connection(mock, api_key_file, base_url) as options:
-            try:
-                asyncio.run(
-                    _batch(
-                        jobs,
-                        journal,
-                        out,
-                        options,
-                        concurrency,
-                        resubmit_unknown,
-                        timeout,
-                        not as_json,
+    unrecorded: list[Unrecorded] = []
+    with batch_lock(out):
+        journal = Journal(out / JOURNAL_NAME)
+        try:
+            journal.register(jobs)
+            with _connection(mock, api_key_file, base_url) as options:
+                try:
+                    unrecorded = asyncio.run(
+                        _batch(
+                            jobs,
+                            journal,
+                            out,
+                            options,
+                            concurrency,
+                            resubmit_unknown,
+                            timeout,
+                            not as_json,
+                        )
                     )
-                )
-            except KeyboardInterrupt:
-                interrupted = True
-        rows = journal.summary()
-    finally:
-        journal.close()
-    code = _batch_summary(rows, as_json)
+                except KeyboardInterrupt:
+                    interrupted = True
+            rows = journal.summary()
+        finally:
+            journal.close()
+    code = _batch_summary(rows, unrecorded, as_json)
     if interrupted:
         stderr.print("interrupted: re-run the same command to resume", markup=False)
         code = ExitCode.INTERRUPTED
@@ -409,9 +422,9 @@ async def _batch(
     resubmit_unknown: bool,
     timeout: float,
     show: bool,
-) -> None:
+) -> list[Unrecorded]:
     progress = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.fields[count]}"),
         TimeElapsedColumn(),
@@ -420,7 +433,7 @@ async def _batch(
     )
     overall = progress.add_task("batch", total=len(jobs), count=f"0/{len(jobs)}")
     rows: dict[int, Any] = {}
-    final = {"done", "failed", "unknown", "refused", "pending"}
+    final = {"done", "failed", "unknown", "refused", "pending", "error"}
     finished = 0
 
     def report(job: Job, what: str, task: VideoTask | None) -> None:
@@ -439,7 +452,7 @@ async def _batch(
 
     with progress:
         async with AsyncVeo(**options) as client:
-            await run_batch(
+            return await run_batch(
                 jobs,
                 journal,
                 client,
@@ -451,7 +464,9 @@ async def _batch(
             )
 
 
-def _batch_summary(rows: list[dict[str, Any]], as_json: bool) -> ExitCode:
+def _batch_summary(
+    rows: list[dict[str, Any]], unrecorded: list[Unrecorded], as_json: bool
+) -> ExitCode:
     groups: dict[str, list[dict[str, Any]]] = {
         "done": [],
         "failed": [],
@@ -460,10 +475,19 @@ def _batch_summary(rows: list[dict[str, Any]], as_json: bool) -> ExitCode:
     }
     for row in rows:
         status = row["status"]
-        key = status if status in groups else ("failed" if status == "refused" else "pending")
+        failed = status in ("refused", "error")
+        key = status if status in groups else ("failed" if failed else "pending")
         groups[key].append(row)
+    lost = [attrs.asdict(item) for item in unrecorded]
+    for item in unrecorded:
+        paid = f"task {item.task_id}; recover it with: veo download {item.task_id}; "
+        stderr.print(
+            f"error: line {item.line}: the journal could not record the outcome "
+            f"({paid if item.task_id else ''}{item.message})",
+            markup=False,
+        )
     if as_json:
-        emit_json(groups)
+        emit_json({**groups, "unrecorded": lost} if lost else groups)
     else:
         table = Table(title="batch summary")
         for column in ("line", "name", "result", "task", "file / message"):
@@ -480,6 +504,8 @@ def _batch_summary(rows: list[dict[str, Any]], as_json: bool) -> ExitCode:
         print(counts)
     if groups["unknown"]:
         return ExitCode.OUTCOME_UNKNOWN
+    if lost:
+        return ExitCode.ERROR
     if groups["failed"]:
         return ExitCode.TASK_FAILED
     if groups["pending"]:

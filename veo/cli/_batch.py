@@ -17,24 +17,40 @@ downloading the video was being saved: downloaded again (a stale temporary file 
             a killed process is removed first)
 done        the file exists: skipped
 failed      the task failed (message kept): skipped
+error       the job hit an error of its own (a disk full, a permission denied, a bug):
+            the message is kept and the other jobs went on. A re-run picks the job up
+            where it stopped: it polls and downloads a known task, never creates it again
 =========== ============================================================================
+
+One runner per journal: ``BatchLock`` holds an exclusive OS lock (``flock``) on
+``veo-batch.lock`` in the output directory for the whole run. The lock dies with its
+process, so a killed run never blocks the next one; a second run on the same directory
+is refused before it touches the journal or creates anything.
+
+Jobs are isolated: whatever one job raises is recorded on that job (``error``), and
+never cancels another job's create in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
+import logging
+import os
 import sqlite3
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from veo._client import AsyncVeo
+from veo._client import AsyncVeo, paid_task
 from veo._download import safe_filename
 from veo._errors import (
     APIError,
@@ -46,9 +62,21 @@ from veo._errors import (
 )
 from veo._models import VideoRequest, VideoTask
 
-__all__ = ["Job", "Journal", "LineProblem", "parse_batch", "run_batch"]
+__all__ = [
+    "BatchLockedError",
+    "Job",
+    "Journal",
+    "LineProblem",
+    "Unrecorded",
+    "batch_lock",
+    "parse_batch",
+    "run_batch",
+]
+
+logger = logging.getLogger("veo")
 
 JOURNAL_NAME = "veo-batch.sqlite3"
+LOCK_NAME = "veo-batch.lock"
 FIELDS = frozenset(
     {"prompt", "image_urls", "generation_type", "aspect_ratio", "model", "duration", "name"}
 )
@@ -144,6 +172,42 @@ def parse_batch(path: Path) -> tuple[list[Job], list[LineProblem]]:
     if not jobs and not problems:
         problems.append(LineProblem(0, "the file has no jobs"))
     return jobs, problems
+
+
+class BatchLockedError(VeoError):
+    """Another ``veo batch`` is running on the same output directory."""
+
+
+@contextlib.contextmanager
+def batch_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the output directory's runner lock for the block.
+
+    ``flock`` on ``veo-batch.lock``: released by the kernel when the process ends, however
+    it ends. The holder writes its process id into the file so that a refused run can
+    name it.
+
+    Raises:
+        BatchLockedError: another process holds the lock.
+    """
+    path = out_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise BatchLockedError(
+                f"another veo batch{who} is already running on {out_dir.absolute()}; wait "
+                f"for it to finish, or use another --out directory"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class JournalMismatchError(VeoError):
@@ -243,6 +307,7 @@ async def _run_job(
         report(job, "unknown", None)
         return
     if task_id is None or status in ("submitting", "unknown"):
+        # "error" without a task id: the job stopped before its create was sent.
         report(job, "submitting", None)
         journal.set(job.line, "submitting", message=None)
         try:
@@ -257,7 +322,8 @@ async def _run_job(
             report(job, "refused", None)
             return
         task_id = task.id
-        journal.set(job.line, "submitted", task_id=task_id)
+        with paid_task(task):  # should the journal refuse, the error still names the task
+            journal.set(job.line, "submitted", task_id=task_id)
     try:
         task = await client.wait(
             task_id, timeout=timeout, on_progress=lambda t: report(job, "waiting", t)
@@ -277,11 +343,43 @@ async def _run_job(
     try:
         path = await client.download(task, out_dir / job.filename, overwrite=True)
     except VeoError as exc:
-        journal.set(job.line, "submitted", message=f"download failed: {exc}; re-run to retry")
-        report(job, "pending", task)
+        journal.set(
+            job.line,
+            "error",
+            message=f"could not save the video: {exc}; re-run to download it again",
+        )
+        report(job, "error", task)
         return
     journal.set(job.line, "done", path=str(path), message=None)
     report(job, "done", task)
+
+
+@attrs.frozen
+class Unrecorded:
+    """A job whose outcome the journal could not store (its disk refused)."""
+
+    line: int
+    task_id: str | None
+    message: str
+
+
+def _record_error(journal: Journal, job: Job, exc: Exception) -> Unrecorded | None:
+    """Record an error of the job's own; return what could not be recorded."""
+    message = f"{type(exc).__name__}: {exc}"
+    task_id = getattr(exc, "task_id", None)
+    try:
+        row = journal.row(job.line)
+        task_id = task_id or row["task_id"]
+        if row["status"] == "submitting":  # the create was in flight: a task may exist
+            journal.set(job.line, "unknown", message=f"{UNKNOWN_HINT} ({message})")
+        else:
+            journal.set(job.line, "error", message=f"{message}; re-run to resume")
+    except (sqlite3.Error, OSError) as journal_error:
+        logger.error(
+            "line %d: the journal could not record %s: %s", job.line, message, journal_error
+        )
+        return Unrecorded(job.line, task_id, message)
+    return None
 
 
 async def run_batch(
@@ -294,22 +392,34 @@ async def run_batch(
     resubmit_unknown: bool,
     timeout: float,
     report: JobProgress,
-) -> None:
-    """Run every job, at most ``concurrency`` at a time."""
+) -> list[Unrecorded]:
+    """Run every job, at most ``concurrency`` at a time; one job's error stays its own.
+
+    Returns:
+        The jobs whose outcome the journal could not store, with their task ids.
+    """
     gate = asyncio.Semaphore(concurrency)
+    unrecorded: list[Unrecorded] = []
 
     async def guarded(job: Job) -> None:
         async with gate:
-            await _run_job(
-                job,
-                journal,
-                client,
-                out_dir,
-                resubmit_unknown=resubmit_unknown,
-                timeout=timeout,
-                report=report,
-            )
+            try:
+                await _run_job(
+                    job,
+                    journal,
+                    client,
+                    out_dir,
+                    resubmit_unknown=resubmit_unknown,
+                    timeout=timeout,
+                    report=report,
+                )
+            except Exception as exc:
+                lost = _record_error(journal, job, exc)
+                if lost is not None:
+                    unrecorded.append(lost)
+                report(job, "error", None)
 
     async with asyncio.TaskGroup() as group:
         for job in jobs:
             group.create_task(guarded(job))
+    return unrecorded

@@ -29,6 +29,7 @@ from veo._errors import (
     ConfigurationError,
     CreateOutcomeUnknownError,
     InvalidRequestError,
+    NoVideoError,
     TaskFailedError,
     WaitTimeoutError,
 )
@@ -57,7 +58,10 @@ EXIT_CODES = {
     ExitCode.ERROR: "any other error (a file exists, the disk is full, ...)",
     ExitCode.INVALID_INPUT: "invalid input (bad arguments, a broken rule); nothing was sent",
     ExitCode.API_ERROR: "the service refused (bad key, no balance, rate limit) or was unreachable",
-    ExitCode.TASK_FAILED: "the task failed (batch: a job failed)",
+    ExitCode.TASK_FAILED: (
+        "the task failed or finished without a video (batch: a job failed); the error "
+        "names the task"
+    ),
     ExitCode.TIMEOUT: "the task did not finish in time; it may still finish (veo wait TASK_ID)",
     ExitCode.OUTCOME_UNKNOWN: "a create may have made a task but no id came back; not retried",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
@@ -70,7 +74,7 @@ def exit_code_for(error: BaseException) -> ExitCode:
         return ExitCode.INVALID_INPUT
     if isinstance(error, CreateOutcomeUnknownError):
         return ExitCode.OUTCOME_UNKNOWN
-    if isinstance(error, TaskFailedError):
+    if isinstance(error, TaskFailedError | NoVideoError):
         return ExitCode.TASK_FAILED
     if isinstance(error, WaitTimeoutError):
         return ExitCode.TIMEOUT
