@@ -255,7 +255,7 @@ def test_resumed_job_removes_a_stale_temporary_file(
     result = run_veo("batch", str(jobs), "--out", str(out))
 
     assert 0 == result.returncode, result.stderr
-    assert ["scene-00.mp4", "veo-batch.sqlite3"] == sorted(
+    assert ["scene-00.mp4", "veo-batch.lock", "veo-batch.sqlite3"] == sorted(
         p.name for p in out.iterdir() if not p.name.startswith("veo-batch.sqlite3-")
     )
     assert 1 == veo_mock.state.tasks_created
