@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable
 from importlib import resources
@@ -25,13 +24,12 @@ from veo.mock._faults import (
     FaultMiddleware,
     FaultPlan,
     FaultRule,
-    Message,
     Receive,
     Scope,
     Send,
     current_fault,
-    send_json,
 )
+from veo.mock._guard import RequestGuard
 from veo.mock._state import Fate, Lifecycle, MockState
 from veo.mock._video import VIDEO_PREFIX, serve_video, video_path
 
@@ -107,51 +105,7 @@ class _Router:
         if scope["type"] == "http" and scope["path"].startswith(VIDEO_PREFIX):
             await serve_video(self.state, scope, receive, send)
             return
-        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
-            checked = await _guard_body(receive, send)
-            if checked is None:
-                return
-            receive = checked
         await self.api(scope, receive, send)
-
-
-async def _guard_body(receive: Receive, send: Send) -> Receive | None:
-    """Refuse bodies that are not UTF-8 JSON with a 400 problem, before connexion.
-
-    connexion answers some of them with a 500 (a decoding error escapes its
-    validators); a real service answers 400, and so must the mock.
-    """
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    body = b"".join(chunks)
-    if body:
-        try:
-            json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            problem = {
-                "type": "about:blank",
-                "title": "Bad Request",
-                "status": 400,
-                "detail": f"the request body is not UTF-8 JSON: {type(exc).__name__}",
-            }
-            await send_json(send, 400, problem, {"Content-Type": "application/problem+json"})
-            return None
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
 
 
 class MockApp:
@@ -178,7 +132,7 @@ class MockApp:
             validate_responses=validate_responses,
             pythonic_params=False,
         )
-        self._asgi = FaultMiddleware(_Router(api, state), state, faults)
+        self._asgi = RequestGuard(FaultMiddleware(_Router(api, state), state, faults))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
