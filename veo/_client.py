@@ -47,7 +47,7 @@ DEFAULT_DEADLINE = 180.0
 DEFAULT_WAIT_TIMEOUT = 900.0
 
 T = TypeVar("T")
-Parser = Callable[[httpx.Response, bytes], VideoTask]
+Parser = Callable[[httpx.Response, bytes, Secret], VideoTask]
 
 
 def _request_from(request: VideoRequest | str | None, fields: Mapping[str, Any]) -> VideoRequest:
@@ -323,7 +323,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                     exchange.feed(chunk)
             finally:
                 response.close()
-            return parse(response, exchange.result(response))
+            return parse(response, exchange.result(response), self._secret)
 
     def _save(
         self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None
@@ -548,7 +548,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                         exchange.feed(chunk)
                 finally:
                     await response.aclose()
-            return parse(response, exchange.result(response))
+            return parse(response, exchange.result(response), self._secret)
 
     async def _save(
         self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None

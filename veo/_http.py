@@ -203,7 +203,7 @@ class Exchange:
                 f"the response body is larger than the {self._max_bytes} bytes allowed "
                 f"(max_response_bytes); it was not read further",
                 status_code=0,
-                body_excerpt=_excerpt(b"".join(self._chunks)),
+                body_excerpt=_excerpt(b"".join(self._chunks), self._secret),
             )
         self._chunks.append(chunk)
         self.check_deadline()
@@ -227,7 +227,7 @@ class Exchange:
 
     def error(self, response: httpx.Response) -> APIStatusError:
         """The typed error for a non-2xx response whose body has been fed."""
-        return status_error(response, self.content, video_host=self._video_host)
+        return status_error(response, self.content, self._secret, video_host=self._video_host)
 
     def _late(self) -> APITimeoutError:
         return APITimeoutError(
@@ -262,8 +262,9 @@ class Exchange:
         return error
 
 
-def _excerpt(content: bytes) -> str:
-    return content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+def _excerpt(content: bytes, secret: Secret) -> str:
+    """The start of a body as text: decoded, then redacted, and only then cut."""
+    return secret.redact(content.decode("utf-8", errors="replace"))[:EXCERPT_CHARS]
 
 
 def _message(body: Any) -> tuple[str | None, Any]:
@@ -282,7 +283,7 @@ def _message(body: Any) -> tuple[str | None, Any]:
 
 
 def status_error(
-    response: httpx.Response, content: bytes, *, video_host: bool = False
+    response: httpx.Response, content: bytes, secret: Secret, *, video_host: bool = False
 ) -> APIStatusError:
     """The typed error for a non-2xx response: the one map from statuses to errors.
 
@@ -293,14 +294,16 @@ def status_error(
     text = content.decode("utf-8", errors="replace")
     body: Any
     try:
-        body = json.loads(text)
+        # Decoded first, so that a key the server escaped (\/, \uXXXX) is plain text
+        # when it is redacted.
+        body = secret.redact_value(json.loads(text))
     except (ValueError, RecursionError):
-        body = text
+        body = secret.redact(text)
     message, code = _message(body)
     if message is None:
         message = response.reason_phrase or "unexpected status"
         if isinstance(body, str) and body.strip():
-            message = f"{message}: {body.strip()}"
+            message = f"{message}: {body.strip()[:EXCERPT_CHARS]}"
     status = response.status_code
     arguments: dict[str, Any] = {
         "status_code": status,
@@ -321,13 +324,17 @@ def status_error(
 
 
 def _parse(
-    response: httpx.Response, content: bytes, build: Callable[[Any], VideoTask], what: str
+    response: httpx.Response,
+    content: bytes,
+    secret: Secret,
+    build: Callable[[Any], VideoTask],
+    what: str,
 ) -> VideoTask:
     """Decode the JSON body and build the task; any failure is UnexpectedResponseError."""
 
     def unexpected(problem: str) -> UnexpectedResponseError:
         return UnexpectedResponseError(
-            problem, status_code=response.status_code, body_excerpt=_excerpt(content)
+            problem, status_code=response.status_code, body_excerpt=_excerpt(content, secret)
         )
 
     try:
@@ -340,18 +347,18 @@ def _parse(
         raise unexpected(f"the {what} response has the wrong shape: {exc}") from None
 
 
-def parse_task(response: httpx.Response, content: bytes) -> VideoTask:
+def parse_task(response: httpx.Response, content: bytes, secret: Secret) -> VideoTask:
     """The task in a 2xx ``getVideoTask`` response."""
-    return _parse(response, content, VideoTask.from_json, "task")
+    return _parse(response, content, secret, VideoTask.from_json, "task")
 
 
-def parse_created(response: httpx.Response, content: bytes) -> VideoTask:
+def parse_created(response: httpx.Response, content: bytes, secret: Secret) -> VideoTask:
     """The task in a 2xx ``createVideoGeneration`` response.
 
     A 2xx whose body has no task id means the task probably exists but cannot be
     tracked, so it is ``CreateOutcomeUnknownError``, never something to retry.
     """
     try:
-        return _parse(response, content, VideoTask.from_created, "create")
+        return _parse(response, content, secret, VideoTask.from_created, "create")
     except UnexpectedResponseError as exc:
         raise CreateOutcomeUnknownError(exc) from exc

@@ -72,6 +72,10 @@ class VideoRequest:
             for key in self.extra_body
             if key in _OWN_FIELDS
         ]
+        texts = [("prompt", self.prompt)]
+        texts += [(f"image_urls[{i}]", url) for i, url in enumerate(self.image_urls)]
+        texts += [(f"extra_body.{key}", value) for key, value in self.extra_body.items()]
+        problems += [problem for field, text in texts if (problem := _unencodable(field, text))]
         wire = {
             "model": _plain(self.model),
             "prompt": self.prompt,
@@ -135,6 +139,21 @@ class VideoRequest:
             InvalidRequestError: listing every broken rule.
         """
         return self._check(stacklevel=4)
+
+
+def _unencodable(field: str, value: object) -> Problem | None:
+    """A problem when ``value`` is text that cannot be sent as UTF-8 (a lone surrogate)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return Problem(
+            field,
+            f"cannot be encoded as UTF-8: a lone surrogate (U+{ord(value[exc.start]):04X}) at "
+            f"position {exc.start + 1}, half of a character such as an emoji",
+        )
+    return None
 
 
 _OWN_FIELDS = frozenset(field.name for field in attrs.fields(VideoRequest)) - {"extra_body"}

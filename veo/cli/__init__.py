@@ -18,6 +18,7 @@ import attrs
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from veo import __version__
 from veo._client import DEFAULT_WAIT_TIMEOUT, AsyncVeo, Veo, paid_task
@@ -26,6 +27,7 @@ from veo._errors import ConfigurationError, InvalidRequestError, VeoError
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
 from veo._rules import Problem
+from veo._secret import check_key
 from veo.cli._batch import (
     JOURNAL_NAME,
     Job,
@@ -43,6 +45,7 @@ from veo.cli._output import (
     download_bar,
     emit_json,
     exit_code_for,
+    safe_text,
     stderr,
     task_json,
 )
@@ -107,8 +110,9 @@ def _fail(error: BaseException, as_json: bool) -> typer.Exit:
         document["error"]["problems"] = [{"field": p.field, "rule": p.rule} for p in error.problems]
     task_id = getattr(error, "task_id", None) or getattr(getattr(error, "task", None), "id", None)
     if task_id:
+        shown = safe_text(task_id)
         stderr.print(
-            f"task {task_id} was paid for; recover it with: veo download {task_id}", markup=False
+            f"task {shown} was paid for; recover it with: veo download {shown}", markup=False
         )
     if as_json:
         if task_id:
@@ -146,14 +150,16 @@ def _api_key(api_key_file: Path | None) -> str | None:
     if api_key_file is None:
         return None
     try:
-        key = api_key_file.read_text(encoding="utf-8").strip()
+        key = api_key_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(
             f"--api-key-file: cannot read {api_key_file}: {exc.strerror}"
         ) from None
-    if not key:
-        raise ConfigurationError(f"--api-key-file: {api_key_file} is empty")
-    return key
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"--api-key-file: {api_key_file} is not UTF-8 text (byte {exc.start + 1})"
+        ) from None
+    return check_key(key, f"--api-key-file {api_key_file}")
 
 
 @contextmanager
@@ -196,12 +202,12 @@ def _show_task(task: VideoTask, as_json: bool, **extra: Any) -> None:
         emit_json({**task_json(task), **extra})
         return
     progress = f" {task.progress}%" if task.progress is not None else ""
-    line = f"{task.id}\t{task.state.value}{progress}"
+    line = f"{safe_text(task.id)}\t{task.state.value}{progress}"
     if task.message:
-        line += f"\t{task.message}"
+        line += f"\t{safe_text(task.message)}"
     print(line)
     for url in task.video_urls:
-        print(url)
+        print(safe_text(url))
 
 
 def _wait(client: Veo, task: VideoTask | str, timeout: float, show: bool) -> VideoTask:
@@ -238,7 +244,7 @@ def generate(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # already shown by _request
             task = client.create(request)
-        stderr.print(f"created task {task.id}", markup=False)
+        stderr.print(f"created task {safe_text(task.id)}", markup=False)
         if no_wait:
             _show_task(task, as_json)
             return
@@ -365,7 +371,7 @@ def batch(
     jobs, problems = parse_batch(file)
     if problems:
         for problem in problems:
-            stderr.print(f"error: {problem}", markup=False)
+            stderr.print(f"error: {safe_text(problem)}", markup=False)
         if as_json:
             emit_json(
                 {
@@ -379,7 +385,7 @@ def batch(
         raise typer.Exit(int(ExitCode.INVALID_INPUT))
     for job in jobs:
         for note in job.warnings:
-            stderr.print(f"warning: line {job.line}: {note}", markup=False)
+            stderr.print(f"warning: line {job.line}: {safe_text(note)}", markup=False)
     out.mkdir(parents=True, exist_ok=True)
     interrupted = False
     unrecorded: list[Unrecorded] = []
@@ -445,7 +451,7 @@ async def _batch(
                 progress.remove_task(rows.pop(job.line))
             return
         percent = task.progress if task is not None and task.progress is not None else 0
-        label = f"  line {job.line} {job.name}: {what}"
+        label = f"  line {job.line} {safe_text(job.name)}: {what}"
         if job.line not in rows:
             rows[job.line] = progress.add_task(label, total=100, count="")
         progress.update(rows[job.line], description=label, completed=percent, count=f"{percent}%")
@@ -482,8 +488,10 @@ def _batch_summary(
     for item in unrecorded:
         paid = f"task {item.task_id}; recover it with: veo download {item.task_id}; "
         stderr.print(
-            f"error: line {item.line}: the journal could not record the outcome "
-            f"({paid if item.task_id else ''}{item.message})",
+            safe_text(
+                f"error: line {item.line}: the journal could not record the outcome "
+                f"({paid if item.task_id else ''}{item.message})"
+            ),
             markup=False,
         )
     if as_json:
@@ -494,9 +502,8 @@ def _batch_summary(
             table.add_column(column)
         for row in rows:
             detail = row["path"] if row["status"] == "done" else (row["message"] or "")
-            table.add_row(
-                str(row["line"]), row["name"], row["status"], row["task_id"] or "", detail
-            )
+            cells = (row["line"], row["name"], row["status"], row["task_id"] or "", detail)
+            table.add_row(*(Text(safe_text(cell)) for cell in cells))
         from rich.console import Console
 
         Console(highlight=False, soft_wrap=True).print(table)

@@ -114,10 +114,14 @@ class LineProblem:
 
 
 def _job(line: int, text: str) -> Job:
+    if "\x00" in text:
+        raise ValueError("binary content (a NUL byte): a batch file is JSON text, one job a line")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("not usable JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("must be a JSON object")
     unknown = sorted(set(data) - FIELDS)
@@ -148,11 +152,21 @@ def _job(line: int, text: str) -> Job:
 
 
 def parse_batch(path: Path) -> tuple[list[Job], list[LineProblem]]:
-    """Validate every line; return the jobs and every problem (blank lines are skipped)."""
+    """Validate every line; return the jobs and every problem (blank lines are skipped).
+
+    The file is UTF-8 (a leading BOM is accepted); a line that is not UTF-8, holds
+    binary content or nests too deeply is reported like any other bad line.
+    """
     jobs: list[Job] = []
     problems: list[LineProblem] = []
     seen: dict[str, int] = {}
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    content = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    for number, raw in enumerate(content.splitlines(), start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(LineProblem(number, f"not UTF-8 text (byte {exc.start + 1})"))
+            continue
         if not text.strip():
             continue
         try:
@@ -197,8 +211,8 @@ def batch_lock(out_dir: Path) -> Iterator[None]:
         except OSError as exc:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
-            holder = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
-            who = f" (process {holder})" if holder.isdigit() else ""
+            holder = _holder(fd)
+            who = f" (process {holder})" if holder else ""
             raise BatchLockedError(
                 f"another veo batch{who} is already running on {out_dir.absolute()}; wait "
                 f"for it to finish, or use another --out directory"
@@ -206,8 +220,33 @@ def batch_lock(out_dir: Path) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
+        os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the lock
+
+
+def _holder(fd: int, patience: float = 1.0) -> int | None:
+    """The live process id written in the lock file, waiting briefly for the holder.
+
+    The holder writes its id just after it takes the lock; a file still empty, or
+    naming a process that is gone (a killed run), is read again for up to ``patience``
+    seconds.
+    """
+    give_up = time.monotonic() + patience
+    while True:
+        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+        if text.isdigit():
+            try:
+                os.kill(int(text), 0)
+            except ProcessLookupError:
+                pass
+            except PermissionError:  # alive, another user's
+                return int(text)
+            else:
+                return int(text)
+        if time.monotonic() >= give_up:
+            return None
+        time.sleep(0.02)
 
 
 class JournalMismatchError(VeoError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -35,7 +36,15 @@ from veo._errors import (
 )
 from veo._models import VideoTask
 
-__all__ = ["EXIT_CODES", "ExitCode", "describe_error", "emit_json", "exit_code_for", "stderr"]
+__all__ = [
+    "EXIT_CODES",
+    "ExitCode",
+    "describe_error",
+    "emit_json",
+    "exit_code_for",
+    "safe_text",
+    "stderr",
+]
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -83,13 +92,27 @@ def exit_code_for(error: BaseException) -> ExitCode:
     return ExitCode.ERROR
 
 
+# C0 and C1 controls (ESC starts every terminal escape sequence), DEL, and the Unicode
+# controls that reorder or hide text on screen.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: object) -> str:
+    """``text`` fit for a terminal: control characters shown as escapes, not obeyed.
+
+    Everything that came from the server or from an input file goes through this
+    before it is printed (and is printed with Rich markup off).
+    """
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], str(text))
+
+
 def describe_error(error: BaseException) -> str:
-    """One readable line for an error (problems joined with ``; ``)."""
+    """One readable line for an error (problems joined with ``; ``), safe to print."""
     if isinstance(error, InvalidRequestError):
-        return "invalid request: " + "; ".join(str(p) for p in error.problems)
+        return safe_text("invalid request: " + "; ".join(str(p) for p in error.problems))
     text = " ".join(str(error).split())
     kind = type(error).__name__
-    return f"{kind}: {text}"
+    return safe_text(f"{kind}: {text}")
 
 
 def emit_json(document: Any) -> None:
@@ -117,7 +140,7 @@ class TaskStatusLine:
         self._enabled = enabled
         self._start = time.monotonic()
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             TextColumn("{task.percentage:>3.0f}%"),
             TimeElapsedColumn(),
@@ -129,9 +152,9 @@ class TaskStatusLine:
 
     def update(self, task: VideoTask) -> None:
         """Show the latest state and progress."""
-        label = f"task {task.id}: {task.state.value}"
+        label = f"task {safe_text(task.id)}: {task.state.value}"
         if task.state.value == "unknown":
-            label += f" ({task.raw_state})"
+            label += f" ({safe_text(task.raw_state)})"
         self._progress.update(self._id, description=label, completed=task.progress or 0)
 
     @contextmanager
