@@ -7,7 +7,6 @@ took 41 s, and ``wait(timeout=3)`` returned after 56 s.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 import veo
 
-from ..helpers import SyncView, TrickleServer
+from ..helpers import TrickleServer
 
 READ_TIMEOUT = 1.0
 
@@ -27,27 +26,16 @@ def trickle() -> Iterator[TrickleServer]:
         yield server
 
 
-@pytest.fixture(params=["sync", "async"])
-def make_client(
-    request: pytest.FixtureRequest, trickle: TrickleServer
-) -> Iterator[Callable[..., Any]]:
-    runner = asyncio.Runner()
-    built: list[Any] = []
+@pytest.fixture
+def make_trickled(make_client: Callable[..., Any], trickle: TrickleServer) -> Callable[..., Any]:
+    """The suite's sync/async client factory, pointed at the trickling server."""
 
     def make(**options: Any) -> Any:
         options.update(api_key="sk-7Hq2Zx9LmW4pR8vT", base_url=trickle.url, timeout=READ_TIMEOUT)
         options.setdefault("retry", veo.RetryPolicy(max_retries=0))
-        if request.param == "sync":
-            client: Any = veo.Veo(**options)
-        else:
-            client = SyncView(veo.AsyncVeo(**options), runner)
-        built.append(client)
-        return client
+        return make_client(**options)
 
-    yield make
-    for client in built:
-        client.close()
-    runner.close()
+    return make
 
 
 def elapsed(call: Callable[[], object]) -> float:
@@ -56,8 +44,8 @@ def elapsed(call: Callable[[], object]) -> float:
     return time.monotonic() - start
 
 
-def test_a_trickled_create_stops_at_its_deadline(make_client: Callable[..., Any]) -> None:
-    client = make_client(deadline=2.0)
+def test_a_trickled_create_stops_at_its_deadline(make_trickled: Callable[..., Any]) -> None:
+    client = make_trickled(deadline=2.0)
     caught: list[BaseException] = []
 
     def create() -> None:
@@ -70,8 +58,8 @@ def test_a_trickled_create_stops_at_its_deadline(make_client: Callable[..., Any]
     assert isinstance(caught[0], veo.APITimeoutError)
 
 
-def test_a_trickled_get_stops_at_its_deadline(make_client: Callable[..., Any]) -> None:
-    client = make_client(deadline=2.0)
+def test_a_trickled_get_stops_at_its_deadline(make_trickled: Callable[..., Any]) -> None:
+    client = make_trickled(deadline=2.0)
 
     def get() -> None:
         with pytest.raises(veo.APITimeoutError, match="deadline"):
@@ -81,9 +69,9 @@ def test_a_trickled_get_stops_at_its_deadline(make_client: Callable[..., Any]) -
 
 
 def test_wait_returns_within_its_timeout_while_a_poll_trickles(
-    make_client: Callable[..., Any],
+    make_trickled: Callable[..., Any],
 ) -> None:
-    client = make_client()  # the default call deadline (180 s) is far away
+    client = make_trickled()  # the default call deadline (180 s) is far away
 
     def wait() -> None:
         with pytest.raises(veo.WaitTimeoutError) as info:
