@@ -132,9 +132,11 @@ class DownloadTarget:
             DownloadError: the directory cannot be made or written (``.errno`` set).
         """
         path = Path(dest).expanduser().absolute()
-        directory = path if _names_directory(dest) else path.parent
-        if directory is not path:
+        if _names_directory(dest):
+            directory = path
+        else:
             _refuse_existing(path, overwrite)
+            directory = path.parent
         try:
             directory.mkdir(parents=True, exist_ok=True)
             handle, probe = _open_temporary(directory, "preflight")

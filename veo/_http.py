@@ -127,7 +127,7 @@ def redacted(error: BaseException, secret: Secret) -> BaseException:
     for name, value in vars(error).items():
         if isinstance(value, BaseException):
             redacted(value, secret)
-        elif name != "task":
+        else:
             setattr(error, name, secret.redact_value(value))
     return error
 
@@ -206,10 +206,6 @@ class Exchange:
                 body_excerpt=_excerpt(b"".join(self._chunks), self._secret),
             )
         self._chunks.append(chunk)
-        self.check_deadline()
-
-    def check_deadline(self) -> None:
-        """Raise ``APITimeoutError`` when the deadline has passed (between chunks)."""
         remaining = self.deadline.remaining()
         if remaining is not None and remaining <= 0:
             raise self._late()

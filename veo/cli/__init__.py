@@ -108,7 +108,7 @@ def _fail(error: BaseException, as_json: bool) -> typer.Exit:
     document: dict[str, Any] = {"error": {"type": type(error).__name__, "message": line}}
     if isinstance(error, InvalidRequestError):
         document["error"]["problems"] = [{"field": p.field, "rule": p.rule} for p in error.problems]
-    task_id = getattr(error, "task_id", None) or getattr(getattr(error, "task", None), "id", None)
+    task_id = getattr(error, "task_id", None)
     if task_id:
         shown = safe_text(task_id)
         stderr.print(

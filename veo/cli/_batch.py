@@ -235,18 +235,21 @@ def _holder(fd: int, patience: float = 1.0) -> int | None:
     give_up = time.monotonic() + patience
     while True:
         text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
-        if text.isdigit():
-            try:
-                os.kill(int(text), 0)
-            except ProcessLookupError:
-                pass
-            except PermissionError:  # alive, another user's
-                return int(text)
-            else:
-                return int(text)
+        if text.isdigit() and _alive(int(text)):
+            return int(text)
         if time.monotonic() >= give_up:
             return None
         time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 class JournalMismatchError(VeoError):
