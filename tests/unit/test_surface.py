@@ -136,3 +136,18 @@ def test_import_veo_imports_no_optional_extra() -> None:
 
     assert set() == added & {"connexion", "uvicorn", "starlette", "typer", "click", "rich", "yaml"}
     assert {"veo.mock", "veo.testing", "veo.cli"}.isdisjoint(imported_by("import veo"))
+
+
+def test_the_pytest_plugin_loads_without_the_mock_and_the_mock_without_the_plugin() -> None:
+    """veo.testing (loaded by pytest in every environment holding veo) must not need the
+    mock extra until a test asks for the fixture; the mock must not need pytest helpers."""
+    assert {"veo.mock", "connexion"}.isdisjoint(imported_by("import veo.testing"))
+    assert "veo.testing" not in imported_by("import veo.mock.__main__")
+
+
+def test_mock_server_has_one_home_and_testing_re_exports_it() -> None:
+    import veo.mock
+    import veo.testing
+
+    assert veo.mock.MockServer is veo.testing.MockServer
+    assert "veo.mock._server" == veo.mock.MockServer.__module__

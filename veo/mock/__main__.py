@@ -52,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"--fault: {exc}", file=sys.stderr)
         return 2
-    from veo.mock import DEFAULT_API_KEY, Lifecycle
-    from veo.testing import MockServer
+    from veo.mock import DEFAULT_API_KEY, Lifecycle, MockServer
 
     server = MockServer(
         api_key=(args.api_keys or [DEFAULT_API_KEY])[0],

@@ -19,19 +19,12 @@ with warnings.catch_warnings():
     from connexion.security import ApiKeySecurityHandler
 
 from veo._rules import resolve_body
-from veo.mock._faults import (
-    Fault,
-    FaultMiddleware,
-    FaultPlan,
-    FaultRule,
-    Receive,
-    Scope,
-    Send,
-    current_fault,
-)
+from veo.mock._asgi import Receive, Scope, Send
+from veo.mock._faults import Fault, FaultMiddleware, FaultPlan, FaultRule, current_fault
 from veo.mock._guard import RequestGuard
+from veo.mock._routes import VIDEO_PREFIX, video_path
 from veo.mock._state import Fate, Lifecycle, MockState
-from veo.mock._video import VIDEO_PREFIX, serve_video, video_path
+from veo.mock._video import serve_video
 
 __all__ = ["MockApp", "create_app", "load_spec"]
 
@@ -95,7 +88,7 @@ def _security(state: MockState) -> type[ApiKeySecurityHandler]:
 
 
 class _Router:
-    """Sends ``/cdn/videos/...`` to the video route and everything else to connexion."""
+    """Sends ``VIDEO_PREFIX`` paths to the video route and everything else to connexion."""
 
     def __init__(self, api: AsyncApp, state: MockState) -> None:
         self.api = api

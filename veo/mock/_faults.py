@@ -22,20 +22,25 @@ import json
 import random
 import re
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 import attrs
 
+from veo.mock._asgi import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    drain,
+    drop_connection,
+    headers_of,
+    send_bytes,
+    send_json,
+)
+from veo.mock._routes import route_of
 from veo.mock._state import LoggedRequest, MockState
 
 __all__ = ["Fault", "FaultPlan", "FaultRule", "current_fault", "parse_rule"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Fault(enum.StrEnum):
@@ -185,55 +190,13 @@ def current_fault() -> FaultRule | None:
     return _CURRENT.get()
 
 
-def route_of(method: str, path: str) -> str:
-    """Name the route a request is for."""
-    if path.startswith("/cdn/"):
-        return "video"
-    if method == "POST" and path == "/v1/videos/generations":
-        return "create"
-    if method == "GET" and path.startswith("/v1/videos/tasks/"):
-        return "get"
-    return "other"
-
-
-async def drop_connection(send: Send) -> None:
-    """Start a response and send part of it; the caller then returns.
-
-    The server sees the application return short of ``Content-Length`` and closes the
-    connection (uvicorn logs "ASGI callable returned without completing response"):
-    the client sees the connection drop mid-answer, after its request was sent.
-    """
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
-
-
-async def send_json(
-    send: Send, status: int, body: Any, headers: dict[str, str] | None = None
-) -> None:
-    """Send a complete JSON response; ``headers`` may replace the Content-Type."""
-    payload = json.dumps(body).encode()
-    merged = {"content-type": "application/json", "content-length": str(len(payload))}
-    merged.update({k.lower(): v for k, v in (headers or {}).items()})
-    raw = [(k.encode(), v.encode()) for k, v in merged.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": payload})
-
-
-async def _drain(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] != "http.request" or not message.get("more_body"):
-            return
-
-
 class FaultMiddleware:
-    """Applies faults, keeps the request log, and routes to the mock's apps."""
+    """Applies faults and keeps the request log, in front of the app it wraps.
+
+    Every HTTP request is named by its route (``_routes.route_of``), matched against
+    the fault plan and its own ``Prefer`` header, answered (by a fault or by the wrapped
+    app), and logged with the status sent.
+    """
 
     def __init__(self, app: ASGIApp, state: MockState, plan: FaultPlan) -> None:
         self.app = app
@@ -245,7 +208,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         epoch = self.state.epoch
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = headers_of(scope)
         route = route_of(scope["method"], scope["path"])
         rules = self.plan.pick(route)
         prefer = headers.get("prefer")
@@ -295,7 +258,7 @@ class FaultMiddleware:
                 _CURRENT.reset(token)
             return
         if fault is Fault.RATE_LIMIT:
-            await _drain(receive)
+            await drain(receive)
             await send_json(
                 send,
                 rule.status or 429,
@@ -303,10 +266,10 @@ class FaultMiddleware:
                 {"Retry-After": str(rule.retry_after)},
             )
         elif fault is Fault.SERVER_ERROR:
-            await _drain(receive)
+            await drain(receive)
             await send_json(send, rule.status or 500, {"message": "server error (injected)"})
         elif fault is Fault.RESET_BEFORE:
-            await _drain(receive)
+            await drain(receive)
             await drop_connection(send)
         else:
             await self._after_handler(rule, scope, receive, send)
@@ -334,17 +297,7 @@ class FaultMiddleware:
             await send_json(send, 200, {"unexpected": ["shape"], "data": None})
         elif rule.fault is Fault.NON_JSON:
             page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"text/html"),
-                        (b"content-length", str(len(page)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": page})
+            await send_bytes(send, 200, page, {"content-type": "text/html"})
         else:  # OVERSIZED: the real answer plus a huge field the client must tolerate
             try:
                 body = json.loads(real)

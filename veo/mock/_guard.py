@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from veo.mock._faults import ASGIApp, Message, Receive, Scope, Send, send_json
+from veo.mock._asgi import ASGIApp, Message, Receive, Scope, Send, send_json
 
 __all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "MAX_HEADER_BYTES", "RequestGuard"]
 

@@ -1,4 +1,4 @@
-"""The mock's stand-in for the CDN: serves the sample video under ``/cdn/videos/``.
+"""The mock's stand-in for the CDN: serves the sample video under ``VIDEO_PREFIX``.
 
 Supports ``Range`` (single ranges) and ``HEAD``; applies the task's video fault
 (expired link, truncated body). Whether an ``Authorization`` header arrived is
@@ -11,12 +11,13 @@ import re
 from functools import cache
 from importlib import resources
 
-from veo.mock._faults import Fault, Receive, Scope, Send, send_json
+from veo.mock._asgi import Receive, Scope, Send, headers_of, send_json
+from veo.mock._faults import Fault
+from veo.mock._routes import VIDEO_PREFIX
 from veo.mock._state import MockState
 
-__all__ = ["VIDEO_PREFIX", "sample_video", "serve_video", "video_path"]
+__all__ = ["sample_video", "serve_video"]
 
-VIDEO_PREFIX = "/cdn/videos/"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -24,11 +25,6 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 def sample_video() -> bytes:
     """The small, playable MP4 shipped with the package."""
     return resources.files("veo.mock").joinpath("sample.mp4").read_bytes()
-
-
-def video_path(task_id: str) -> str:
-    """The path the task's video is served at."""
-    return f"{VIDEO_PREFIX}{task_id}.mp4"
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
@@ -64,8 +60,7 @@ async def serve_video(state: MockState, scope: Scope, receive: Receive, send: Se
         await send_json(send, status, {"message": "AccessDenied: the link has expired"})
         return
     data = sample_video()
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    wanted = _byte_range(headers.get("range"), len(data))
+    wanted = _byte_range(headers_of(scope).get("range"), len(data))
     if wanted == "bad":
         await send_json(
             send,
