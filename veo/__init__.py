@@ -12,33 +12,9 @@ Create a task, wait for it, download the video::
 tree is drawn in the ``veo._errors`` docstring.
 """
 
+from veo import _errors
 from veo._client import AsyncVeo, Veo
-from veo._errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    ConflictError,
-    CreateOutcomeUnknownError,
-    DownloadError,
-    InternalServerError,
-    InvalidRequestError,
-    NotFoundError,
-    NoVideoError,
-    PaymentRequiredError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestTimeoutError,
-    TaskFailedError,
-    UnexpectedResponseError,
-    UnprocessableEntityError,
-    VeoError,
-    VideoLinkExpiredError,
-    WaitTimeoutError,
-)
+from veo._errors import *  # noqa: F403 (the error tree, listed once: _errors.__all__)
 from veo._models import GenerationResult, TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
 from veo._retry import RetryPolicy
@@ -48,39 +24,17 @@ from veo_api.models import AspectRatio, GenerationType
 __version__ = "0.1.0"
 
 __all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APIStatusError",
-    "APITimeoutError",
     "AspectRatio",
     "AsyncVeo",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConfigurationError",
-    "ConflictError",
-    "CreateOutcomeUnknownError",
-    "DownloadError",
     "GenerationResult",
     "GenerationType",
-    "InternalServerError",
-    "InvalidRequestError",
-    "NoVideoError",
-    "NotFoundError",
-    "PaymentRequiredError",
-    "PermissionDeniedError",
     "PollSchedule",
     "Problem",
-    "RateLimitError",
-    "RequestTimeoutError",
     "RetryPolicy",
-    "TaskFailedError",
     "TaskState",
-    "UnexpectedResponseError",
-    "UnprocessableEntityError",
     "Veo",
-    "VeoError",
-    "VideoLinkExpiredError",
     "VideoRequest",
     "VideoTask",
-    "WaitTimeoutError",
 ]
+__all__ += _errors.__all__
+__all__.sort()

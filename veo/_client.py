@@ -31,7 +31,7 @@ from veo._http import (
     parse_created,
     parse_task,
 )
-from veo._models import GenerationResult, VideoRequest, VideoTask
+from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
 from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host
@@ -50,8 +50,13 @@ T = TypeVar("T")
 Parser = Callable[[httpx.Response, bytes, Secret], VideoTask]
 
 
-def _request_from(request: VideoRequest | str | None, fields: Mapping[str, Any]) -> VideoRequest:
-    given = {name: value for name, value in fields.items() if value is not None}
+def _request_from(request: VideoRequest | str | None, arguments: Mapping[str, Any]) -> VideoRequest:
+    """The request a ``create``/``generate`` call describes.
+
+    ``arguments`` is the method's ``locals()``: its keyword arguments named after
+    ``VideoRequest``'s fields (``REQUEST_FIELDS``) are taken, the ones not given skipped.
+    """
+    given = {name: arguments[name] for name in REQUEST_FIELDS if arguments[name] is not None}
     if isinstance(request, VideoRequest):
         if given:
             names = ", ".join(sorted(given))
@@ -195,10 +200,8 @@ class _BaseClient(Generic[HttpT, SleepT]):
             timeout=self._timeout,
         )
 
-    def _create_request(
-        self, request: VideoRequest | str | None, fields: Mapping[str, Any]
-    ) -> httpx.Request:
-        model = _request_from(request, fields).to_model()
+    def _create_request(self, request: VideoRequest) -> httpx.Request:
+        model = request.to_model()
         built = self._api_request(build_create(model, self._authorization()))
         logger.debug("creating a task: POST %s", built.url)
         return built
@@ -367,16 +370,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             APIStatusError: the service refused the request (401, 402, 429, ...).
             APIConnectionError: the service could not be reached.
         """
-        fields = {
-            "prompt": prompt,
-            "image_urls": image_urls,
-            "generation_type": generation_type,
-            "aspect_ratio": aspect_ratio,
-            "model": model,
-            "duration": duration,
-            "extra_body": extra_body,
-        }
-        built = self._create_request(request, fields)
+        built = self._create_request(_request_from(request, locals()))
         deadline, safe = self._call_deadline(), self._safe_create()
         task = self._retrying(
             lambda: self._call(built, self._exchange(deadline, safe_create=safe), parse_created),
@@ -483,16 +477,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             Everything ``create``, ``wait`` and ``download`` raise.
         """
         DownloadTarget.preflight(dest, overwrite=overwrite)
-        task = self.create(
-            request,
-            prompt=prompt,
-            image_urls=image_urls,
-            generation_type=generation_type,
-            aspect_ratio=aspect_ratio,
-            model=model,
-            duration=duration,
-            extra_body=extra_body,
-        )
+        task = self.create(_request_from(request, locals()))
         with paid_task(task):
             finished = self.wait(task, timeout=timeout, on_progress=on_progress)
             path = self.download(finished, dest, overwrite=overwrite)
@@ -583,16 +568,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         extra_body: Mapping[str, Any] | None = None,
     ) -> VideoTask:
         """Same as ``Veo.create``, but async."""
-        fields = {
-            "prompt": prompt,
-            "image_urls": image_urls,
-            "generation_type": generation_type,
-            "aspect_ratio": aspect_ratio,
-            "model": model,
-            "duration": duration,
-            "extra_body": extra_body,
-        }
-        built = self._create_request(request, fields)
+        built = self._create_request(_request_from(request, locals()))
         deadline, safe = self._call_deadline(), self._safe_create()
         task = await self._retrying(
             lambda: self._call(built, self._exchange(deadline, safe_create=safe), parse_created),
@@ -663,16 +639,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     ) -> GenerationResult:
         """Same as ``Veo.generate``, but async."""
         DownloadTarget.preflight(dest, overwrite=overwrite)
-        task = await self.create(
-            request,
-            prompt=prompt,
-            image_urls=image_urls,
-            generation_type=generation_type,
-            aspect_ratio=aspect_ratio,
-            model=model,
-            duration=duration,
-            extra_body=extra_body,
-        )
+        task = await self.create(_request_from(request, locals()))
         with paid_task(task):
             finished = await self.wait(task, timeout=timeout, on_progress=on_progress)
             path = await self.download(finished, dest, overwrite=overwrite)

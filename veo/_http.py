@@ -132,6 +132,7 @@ def redacted(error: BaseException, secret: Secret) -> BaseException:
     return error
 
 
+@attrs.define(eq=False)
 class Exchange:
     """One request and its response, read under a deadline and a size cap.
 
@@ -150,25 +151,15 @@ class Exchange:
             an expired link.
     """
 
-    def __init__(
-        self,
-        secret: Secret,
-        *,
-        safe_create: bool = False,
-        deadline: Deadline,
-        timeout: httpx.Timeout,
-        max_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
-        video_host: bool = False,
-    ) -> None:
-        self._secret = secret
-        self._safe_create = safe_create
-        self.deadline = deadline
-        self._timeout = timeout
-        self._max_bytes = max_bytes
-        self._video_host = video_host
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._sent = False
+    _secret: Secret
+    deadline: Deadline = attrs.field(kw_only=True)
+    _timeout: httpx.Timeout = attrs.field(kw_only=True)
+    _safe_create: bool = attrs.field(default=False, kw_only=True)
+    _max_bytes: int | None = attrs.field(default=DEFAULT_MAX_RESPONSE_BYTES, kw_only=True)
+    _video_host: bool = attrs.field(default=False, kw_only=True)
+    _chunks: list[bytes] = attrs.field(init=False, factory=list)
+    _size: int = attrs.field(init=False, default=0)
+    _sent: bool = attrs.field(init=False, default=False)
 
     @contextlib.contextmanager
     def boundary(self) -> Iterator[None]:

@@ -156,7 +156,9 @@ def _unencodable(field: str, value: object) -> Problem | None:
     return None
 
 
-_OWN_FIELDS = frozenset(field.name for field in attrs.fields(VideoRequest)) - {"extra_body"}
+REQUEST_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(VideoRequest))
+"""``VideoRequest``'s fields, in order: the keyword arguments of ``create``/``generate``."""
+_OWN_FIELDS = frozenset(REQUEST_FIELDS) - {"extra_body"}
 
 
 class TaskState(enum.StrEnum):

@@ -6,11 +6,13 @@ import inspect
 import subprocess
 import sys
 import typing
+from typing import Any
 
 import pytest
 
 import veo
 import veo._errors
+from veo._models import REQUEST_FIELDS
 
 PUBLIC = [
     "APIConnectionError",
@@ -151,3 +153,21 @@ def test_mock_server_has_one_home_and_testing_re_exports_it() -> None:
 
     assert veo.mock.MockServer is veo.testing.MockServer
     assert "veo.mock._server" == veo.mock.MockServer.__module__
+
+
+@pytest.mark.parametrize(
+    "method",
+    [veo.Veo.create, veo.Veo.generate, veo.AsyncVeo.create, veo.AsyncVeo.generate],
+    ids=["Veo.create", "Veo.generate", "AsyncVeo.create", "AsyncVeo.generate"],
+)
+def test_create_and_generate_take_exactly_the_request_fields(method: Any) -> None:
+    """A field added to VideoRequest reaches every entry point, or this fails."""
+    parameters = list(inspect.signature(method).parameters.values())
+    fields = [p.name for p in parameters[2 : 2 + len(REQUEST_FIELDS)]]
+
+    assert ["self", "request"] == [p.name for p in parameters[:2]]
+    assert list(REQUEST_FIELDS) == fields
+    assert all(
+        p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is None
+        for p in parameters[2 : 2 + len(REQUEST_FIELDS)]
+    )

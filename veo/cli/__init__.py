@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
+import typing
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,7 +71,7 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Options shared by several commands.
+# Options shared by several commands (the groups below hold the ones that go together).
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 KeyFileOpt = Annotated[
     Path | None,
@@ -81,6 +83,7 @@ BaseUrlOpt = Annotated[
 MockOpt = Annotated[
     bool, typer.Option("--mock", help="Use an embedded mock server: no key, no cost.")
 ]
+PromptArg = Annotated[str, typer.Argument(help="What the video shows.")]
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the task.", min=1)]
 ImageOpt = Annotated[
     list[str] | None,
@@ -162,39 +165,106 @@ def _api_key(api_key_file: Path | None) -> str | None:
     return check_key(key, f"--api-key-file {api_key_file}")
 
 
-@contextmanager
-def _connection(
-    mock: bool, api_key_file: Path | None, base_url: str | None
-) -> Iterator[dict[str, Any]]:
-    """Client options for the real service, or for an embedded mock kept running."""
-    if not mock:
-        yield {"api_key": _api_key(api_key_file), "base_url": base_url}
-        return
-    try:
-        from veo.mock import Lifecycle
-        from veo.testing import MockServer
-    except ImportError:
-        raise ConfigurationError(
-            "--mock needs the mock extra: pip install 'duomi-veo[mock]'"
-        ) from None
-    with MockServer(lifecycle=Lifecycle(pace="time", pending_steps=1, running_steps=4)) as server:
-        stderr.print(f"using the embedded mock server at {server.url}", markup=False)
-        yield {"api_key": server.api_key, "base_url": server.url, "poll_schedule": MOCK_POLLS}
+@attrs.frozen
+class Service:
+    """Where a command's calls go: ``--mock``, ``--api-key-file``, ``--base-url``."""
+
+    mock: MockOpt = False
+    api_key_file: KeyFileOpt = None
+    base_url: BaseUrlOpt = None
+
+    @contextmanager
+    def options(self) -> Iterator[dict[str, Any]]:
+        """Client options for the real service, or for an embedded mock kept running."""
+        if not self.mock:
+            yield {"api_key": _api_key(self.api_key_file), "base_url": self.base_url}
+            return
+        try:
+            from veo.mock import Lifecycle, MockServer
+        except ImportError:
+            raise ConfigurationError(
+                "--mock needs the mock extra: pip install 'duomi-veo[mock]'"
+            ) from None
+        lifecycle = Lifecycle(pace="time", pending_steps=1, running_steps=4)
+        with MockServer(lifecycle=lifecycle) as server:
+            stderr.print(f"using the embedded mock server at {server.url}", markup=False)
+            yield {"api_key": server.api_key, "base_url": server.url, "poll_schedule": MOCK_POLLS}
+
+    @contextmanager
+    def client(self) -> Iterator[Veo]:
+        """A ``Veo`` client on these options, closed (and any mock stopped) on exit."""
+        with self.options() as options, Veo(**options) as client:
+            yield client
 
 
-def _request(
-    prompt: str, images: list[str] | None, kind: str | None, ratio: str | None
-) -> tuple[VideoRequest, dict[str, Any]]:
-    """Build and check the request; print warnings; return it with its exact body."""
-    request = VideoRequest(
-        prompt, image_urls=images or (), generation_type=kind, aspect_ratio=ratio
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        body = request.to_body()
-    for warning in caught:
-        stderr.print(f"warning: {warning.message}", markup=False)
-    return request, body
+@attrs.frozen
+class RequestArgs:
+    """The video request on the command line: the prompt, ``--image``, ``--type``, ..."""
+
+    prompt: PromptArg
+    image: ImageOpt = None
+    kind: TypeOpt = None
+    aspect_ratio: RatioOpt = None
+
+    def build(self) -> tuple[VideoRequest, dict[str, Any]]:
+        """Build and check the request; print warnings; return it with its exact body."""
+        request = VideoRequest(
+            self.prompt,
+            image_urls=self.image or (),
+            generation_type=self.kind,
+            aspect_ratio=self.aspect_ratio,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            body = request.to_body()
+        for warning in caught:
+            stderr.print(f"warning: {warning.message}", markup=False)
+        return request, body
+
+
+OPTION_GROUPS: tuple[type[Any], ...] = (Service, RequestArgs)
+
+
+def _options_of(group: type[Any]) -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(group, include_extras=True)
+    return [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=hints[field.name],
+            default=inspect.Parameter.empty if field.default is attrs.NOTHING else field.default,
+        )
+        for field in attrs.fields(group)
+    ]
+
+
+def command(function: F) -> F:
+    """Register ``function`` as a ``veo`` command, with the CLI's error handling.
+
+    A parameter annotated with one of ``OPTION_GROUPS`` is shown to Typer as that
+    group's options, declared once on the group; the command receives the group.
+    """
+    signature = inspect.signature(function, eval_str=True)
+    groups: dict[str, type[Any]] = {}
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.annotation in OPTION_GROUPS:
+            groups[parameter.name] = parameter.annotation
+            parameters += _options_of(parameter.annotation)
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    handled = handles_errors(function)
+
+    @functools.wraps(function)
+    def grouped(**kwargs: Any) -> Any:
+        for name, group in groups.items():
+            kwargs[name] = group(**{f.name: kwargs.pop(f.name) for f in attrs.fields(group)})
+        return handled(**kwargs)
+
+    grouped.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    grouped.__annotations__ = {p.name: p.annotation for p in parameters}
+    app.command()(grouped)
+    return function
 
 
 def _show_task(task: VideoTask, as_json: bool, **extra: Any) -> None:
@@ -221,29 +291,24 @@ def _download(client: Veo, task: VideoTask, out: str, show: bool) -> Path:
         return client.download(task, out, on_progress=on_progress)
 
 
-@app.command()
-@handles_errors
+@command
 def generate(
-    prompt: Annotated[str, typer.Argument(help="What the video shows.")],
-    image: ImageOpt = None,
-    kind: TypeOpt = None,
-    aspect_ratio: RatioOpt = None,
+    *,
+    request: RequestArgs,
     out: OutOpt = ".",
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the task id and stop.")] = False,
     timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    mock: MockOpt = False,
-    api_key_file: KeyFileOpt = None,
-    base_url: BaseUrlOpt = None,
+    service: Service,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a video, wait for it with a live status line, download it, print its path."""
-    request, _ = _request(prompt, image, kind, aspect_ratio)
+    built, _ = request.build()
     DownloadTarget.preflight(out, overwrite=False)
     show = not as_json
-    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+    with service.client() as client:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # already shown by _request
-            task = client.create(request)
+            warnings.simplefilter("ignore")  # already shown by build()
+            task = client.create(built)
         stderr.print(f"created task {safe_text(task.id)}", markup=False)
         if no_wait:
             _show_task(task, as_json)
@@ -257,62 +322,49 @@ def generate(
         print(path)
 
 
-@app.command()
-@handles_errors
-def validate(
-    prompt: Annotated[str, typer.Argument(help="What the video shows.")],
-    image: ImageOpt = None,
-    kind: TypeOpt = None,
-    aspect_ratio: RatioOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
+@command
+def validate(*, request: RequestArgs, as_json: JsonOpt = False) -> None:
     """Print the exact JSON body that would be sent, or every problem. No network."""
-    _, body = _request(prompt, image, kind, aspect_ratio)
+    _, body = request.build()
     emit_json({"valid": True, "body": body} if as_json else body)
 
 
-@app.command()
-@handles_errors
+@command
 def status(
+    *,
     task_id: Annotated[str, typer.Argument(help="The task id.")],
-    mock: MockOpt = False,
-    api_key_file: KeyFileOpt = None,
-    base_url: BaseUrlOpt = None,
+    service: Service,
     as_json: JsonOpt = False,
 ) -> None:
     """Show a task's state, progress and result links."""
-    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+    with service.client() as client:
         _show_task(client.get(task_id), as_json)
 
 
-@app.command()
-@handles_errors
+@command
 def wait(
+    *,
     task_id: Annotated[str, typer.Argument(help="The task id.")],
     timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    mock: MockOpt = False,
-    api_key_file: KeyFileOpt = None,
-    base_url: BaseUrlOpt = None,
+    service: Service,
     as_json: JsonOpt = False,
 ) -> None:
     """Wait for a task to finish, with a live status line."""
-    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+    with service.client() as client:
         _show_task(_wait(client, task_id, timeout, not as_json), as_json)
 
 
-@app.command()
-@handles_errors
+@command
 def download(
+    *,
     task_id: Annotated[str, typer.Argument(help="The task id.")],
     out: OutOpt = ".",
-    mock: MockOpt = False,
-    api_key_file: KeyFileOpt = None,
-    base_url: BaseUrlOpt = None,
+    service: Service,
     as_json: JsonOpt = False,
 ) -> None:
     """Download a finished task's video; print its path."""
     DownloadTarget.preflight(out, overwrite=False)
-    with _connection(mock, api_key_file, base_url) as options, Veo(**options) as client:
+    with service.client() as client:
         task = client.get(task_id)
         if task.state is not TaskState.SUCCEEDED:
             raise InvalidRequestError(
@@ -344,9 +396,9 @@ def mock(ctx: typer.Context) -> None:
     raise typer.Exit(mock_main(list(ctx.args)))
 
 
-@app.command()
-@handles_errors
+@command
 def batch(
+    *,
     file: Annotated[
         Path, typer.Argument(help="JSONL: one request per line.", exists=True, dir_okay=False)
     ],
@@ -362,16 +414,14 @@ def batch(
         ),
     ] = False,
     timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
-    mock: MockOpt = False,
-    api_key_file: KeyFileOpt = None,
-    base_url: BaseUrlOpt = None,
+    service: Service,
     as_json: JsonOpt = False,
 ) -> None:
     """Run every request in a JSONL file; re-run the same command to resume."""
     jobs, problems = parse_batch(file)
     if problems:
         for problem in problems:
-            stderr.print(f"error: {safe_text(problem)}", markup=False)
+            stderr.print(f"error: line {problem.line}: {safe_text(problem.message)}", markup=False)
         if as_json:
             emit_json(
                 {
@@ -393,7 +443,7 @@ def batch(
         journal = Journal(out / JOURNAL_NAME)
         try:
             journal.register(jobs)
-            with _connection(mock, api_key_file, base_url) as options:
+            with service.options() as options:
                 try:
                     unrecorded = asyncio.run(
                         _batch(

@@ -46,7 +46,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -60,7 +60,7 @@ from veo._errors import (
     VeoError,
     WaitTimeoutError,
 )
-from veo._models import VideoRequest, VideoTask
+from veo._models import REQUEST_FIELDS, VideoRequest, VideoTask
 
 __all__ = [
     "BatchLockedError",
@@ -77,9 +77,9 @@ logger = logging.getLogger("veo")
 
 JOURNAL_NAME = "veo-batch.sqlite3"
 LOCK_NAME = "veo-batch.lock"
-FIELDS = frozenset(
-    {"prompt", "image_urls", "generation_type", "aspect_ratio", "model", "duration", "name"}
-)
+# A line names the job and holds VideoRequest's fields; a field the installed spec does
+# not know (extra_body) has no place in a line.
+FIELDS = frozenset(REQUEST_FIELDS) - {"extra_body"} | {"name"}
 UNKNOWN_HINT = (
     "the create call's outcome is unknown: a task may exist. Check your tasks, then "
     "re-run with --resubmit-unknown to create it again"
@@ -102,15 +102,11 @@ class Job:
         return safe_filename(self.name)
 
 
-@attrs.frozen
-class LineProblem:
-    """Why one line of the batch file cannot be used."""
+class LineProblem(NamedTuple):
+    """Why a line of the batch file cannot be used (line 0: the file as a whole)."""
 
     line: int
     message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
 
 
 def _job(line: int, text: str) -> Job:
