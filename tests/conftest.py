@@ -1,3 +1,46 @@
-"""The suite uses the same plugin users get through the ``pytest11`` entry point."""
+"""The suite uses the same plugin users get through the ``pytest11`` entry point.
+
+``make_client`` is the one way tests build a client: every test that takes it runs
+twice, on ``Veo`` and on ``AsyncVeo`` (driven through ``SyncView``). Each test folder
+says where the clients go with a ``client_options`` fixture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import veo
+
+from .helpers import SyncView
 
 pytest_plugins = ["veo.testing"]
+
+ClientOptions = Callable[[str], dict[str, Any]]
+"""Given ``"sync"`` or ``"async"``, the options a folder's clients are built with."""
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_client(
+    request: pytest.FixtureRequest, client_options: ClientOptions
+) -> Iterator[Callable[..., Any]]:
+    """Build a client of either kind (``sync``/``async`` in test ids); closed after."""
+    runner = asyncio.Runner()
+    built: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        options = {**client_options(request.param), **options}
+        if request.param == "sync":
+            client: Any = veo.Veo(**options)
+        else:
+            client = SyncView(veo.AsyncVeo(**options), runner)
+        built.append(client)
+        return client
+
+    yield make
+    for client in built:
+        client.close()
+    runner.close()

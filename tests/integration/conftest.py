@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -11,35 +9,24 @@ import pytest
 import veo
 from veo.testing import MockServer
 
-from ..helpers import SyncView
+from ..conftest import ClientOptions
 
 # Fast, but real: the mock advances one step per poll, so short sleeps suffice.
 FAST_POLLS = veo.PollSchedule(initial=0.01, factor=1.0, max_delay=0.01, late_max_delay=0.01)
 FAST_RETRIES = veo.RetryPolicy(initial_delay=0.01, max_delay=0.05, max_retry_after=2.0)
 
 
-@pytest.fixture(params=["sync", "async"])
-def make_client(
-    request: pytest.FixtureRequest, veo_mock: MockServer
-) -> Iterator[Callable[..., Any]]:
-    """Build a ``Veo`` or ``AsyncVeo`` (driven through SyncView) for the live mock."""
-    runner = asyncio.Runner()
-    built: list[Any] = []
+@pytest.fixture
+def client_options(veo_mock: MockServer) -> ClientOptions:
+    """Clients for the live mock, with short real sleeps."""
 
-    def make(**options: Any) -> Any:
-        options.setdefault("api_key", veo_mock.api_key)
-        options.setdefault("base_url", veo_mock.url)
-        options.setdefault("poll_schedule", FAST_POLLS)
-        options.setdefault("retry", FAST_RETRIES)
-        options.setdefault("timeout", 5.0)
-        if request.param == "sync":
-            client: Any = veo.Veo(**options)
-        else:
-            client = SyncView(veo.AsyncVeo(**options), runner)
-        built.append(client)
-        return client
+    def options(kind: str) -> dict[str, Any]:
+        return {
+            "api_key": veo_mock.api_key,
+            "base_url": veo_mock.url,
+            "poll_schedule": FAST_POLLS,
+            "retry": FAST_RETRIES,
+            "timeout": 5.0,
+        }
 
-    yield make
-    for client in built:
-        client.close()
-    runner.close()
+    return options

@@ -1,9 +1,8 @@
-"""In-process fakes: a scripted service on httpx.MockTransport, a fake clock, and a
-fixture that runs every client scenario against both ``Veo`` and ``AsyncVeo``."""
+"""In-process fakes: a scripted service on httpx.MockTransport and a fake clock, which
+the unit tests' clients (``make_client``, in tests/conftest.py) are built on."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,7 +13,7 @@ import pytest
 
 import veo
 
-from ..helpers import SyncView
+from ..conftest import ClientOptions
 
 API_KEY = "sk-test-0123456789abcdef"
 BASE_URL = "https://api.test"
@@ -153,37 +152,24 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["sync", "async"])
-def make_client(
-    request: pytest.FixtureRequest, service: FakeService, clock: FakeClock
-) -> Iterator[Callable[..., Any]]:
-    """Build a client of either kind on the fake service; ``kind`` in test ids."""
-    runner = asyncio.Runner()
-    built: list[Any] = []
+@pytest.fixture
+def client_options(service: FakeService, clock: FakeClock) -> ClientOptions:
+    """Clients on the fake service and the virtual clock: no socket, no real sleep."""
 
-    def make(**options: Any) -> Any:
-        options.setdefault("api_key", API_KEY)
-        options.setdefault("base_url", BASE_URL)
-        options.setdefault("clock", clock)
-        options.setdefault("retry", veo.RetryPolicy(jitter=False))
+    def options(kind: str) -> dict[str, Any]:
         transport = httpx.MockTransport(service)
-        if request.param == "sync":
-            client: Any = veo.Veo(
-                http_client=httpx.Client(transport=transport), sleep=clock.sleep, **options
-            )
-        else:
-            client = SyncView(
-                veo.AsyncVeo(
-                    http_client=httpx.AsyncClient(transport=transport),
-                    sleep=clock.asleep,
-                    **options,
-                ),
-                runner,
-            )
-        built.append(client)
-        return client
+        http_client: Any = (
+            httpx.Client(transport=transport)
+            if kind == "sync"
+            else httpx.AsyncClient(transport=transport)
+        )
+        return {
+            "api_key": API_KEY,
+            "base_url": BASE_URL,
+            "clock": clock,
+            "retry": veo.RetryPolicy(jitter=False),
+            "http_client": http_client,
+            "sleep": clock.sleep if kind == "sync" else clock.asleep,
+        }
 
-    yield make
-    for client in built:
-        client.close()
-    runner.close()
+    return options
