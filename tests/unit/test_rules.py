@@ -20,7 +20,7 @@ INFERRED = {0: "TEXT", 1: "FIRST&LAST", 2: "FIRST&LAST", 3: "REFERENCE"}
 
 
 def oracle(count: int, mode: str | None, ratio: str | None) -> tuple[set[str], dict[str, Any]]:
-    """What the table in architecture.md says: problem fields, or the resolved fields."""
+    """What the rules table (``veo/_rules.py``) says: problem fields, or the resolved fields."""
     problems: set[str] = set()
     if count > 3:
         problems.add("image_urls")
