@@ -5,10 +5,12 @@ Usage::
     python openapi/generate.py            # make gen: regenerate and swap into place
     python openapi/generate.py --check    # make gen-check: exit 1 naming drifted files
 
-Steps: apply ``openapi/overlay.yaml`` to ``openapi/upstream.yaml``; turn the overlay's
-enum name mappings into ``x-enum-varnames``; validate the result with
-openapi-spec-validator; print what changed since the committed spec (operations,
-fields, enum values); run the pinned openapi-python-client
+Steps: check that the vendor's documents in ``openapi/vendor/`` are the ones the last
+``make gen`` recorded (``--check`` fails naming an edited file); extract and merge them
+(``vendor_docs.py``); apply ``openapi/overlay.yaml``; open the enums the overlay marks
+``x-veo-open-enum``; give every enum readable member names (``x-enum-varnames``);
+validate the result with openapi-spec-validator; print what changed since the
+committed spec (operations, fields, enum values); run the pinned openapi-python-client
 (``--meta none --fail-on-warning``, config ``openapi/generator.yaml``) into a fresh
 temporary directory; format it with the pinned ruff in isolated mode (so no local
 ruff configuration can change the bytes); add ``py.typed`` and a copy of the effective
@@ -35,6 +37,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from apply_overlay import OverlayError, apply_overlay, dump_yaml, load_yaml
+from vendor_docs import LOCK_NAME, VendorError, lock_problems, vendor_spec, write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "openapi"
@@ -48,51 +51,75 @@ class GenerationError(Exception):
     """A pipeline step failed; the message says which and why."""
 
 
-def _schemas(node: Any) -> Iterator[dict[str, Any]]:
+def _schemas(node: Any, name: str = "") -> Iterator[tuple[dict[str, Any], str]]:
+    """Every mapping in ``node``, with the key it sits under (a property's name)."""
     if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _schemas(value)
+        yield node, name
+        for key, value in node.items():
+            yield from _schemas(value, str(key))
     elif isinstance(node, list):
         for value in node:
-            yield from _schemas(value)
+            yield from _schemas(value, name)
 
 
 def _identifier(value: object) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "_", str(value)).strip("_").upper() or "EMPTY"
 
 
-def name_enums(document: Any) -> None:
-    """Replace ``x-veo-enum-names`` (value → name) by positional ``x-enum-varnames``.
+def open_enums(document: Any) -> None:
+    """Turn each schema marked ``x-veo-open-enum: true`` into "one of these, or any string".
 
-    Values without a name get ``x-veo-enum-name-template`` (default ``{}``) filled with
-    the value made an identifier, so a value the vendor adds is still readable.
+    ``{type: string, enum: [...]}`` becomes ``{anyOf: [{type: string, enum: [...]},
+    {type: string}]}``: the values stay documented (and named), and a value the
+    service adds later still validates and parses (as a plain string).
+    """
+    for schema, _ in list(_schemas(document)):
+        if not schema.pop("x-veo-open-enum", False):
+            continue
+        known = {key: schema.pop(key) for key in ("type", "enum", "title") if key in schema}
+        names = {k: schema.pop(k) for k in list(schema) if k.startswith("x-veo-enum-name")}
+        schema["anyOf"] = [{**known, **names}, {"type": known.get("type", "string")}]
+
+
+def name_enums(document: Any) -> None:
+    """Give every enum readable member names, as positional ``x-enum-varnames``.
+
+    One rule for all: a value's name is the value made an identifier (``720p`` →
+    ``720P``); a name that would start with a digit is prefixed with the property's
+    name (``RESOLUTION_720P``). The overlay may override: ``x-veo-enum-names`` maps
+    values to names, ``x-veo-enum-name-template`` (e.g. ``SECONDS_{}``) names the rest.
 
     Raises:
         GenerationError: two values would get the same name.
     """
-    for schema in list(_schemas(document)):
-        if "x-veo-enum-names" not in schema:
+    for schema, owner in list(_schemas(document)):
+        if "enum" not in schema or "x-enum-varnames" in schema:
             continue
-        known = {str(k): str(v) for k, v in schema.pop("x-veo-enum-names").items()}
+        known = {str(k): str(v) for k, v in schema.pop("x-veo-enum-names", {}).items()}
         template = str(schema.pop("x-veo-enum-name-template", "{}"))
+        prefix = _identifier(owner) if owner and owner != "anyOf" else "VALUE"
         names = []
-        for value in schema.get("enum", []):
+        for value in schema["enum"]:
             name = known.get(str(value)) or template.format(_identifier(value))
-            names.append(f"V_{name}" if name[:1].isdigit() else name)
+            names.append(f"{prefix}_{name}" if name[:1].isdigit() else name)
         if len(set(names)) != len(names):
             raise GenerationError(
-                f"enum {schema.get('title')}: values {schema['enum']} give duplicate names {names}"
+                f"enum {schema.get('title') or owner}: values {schema['enum']} give "
+                f"duplicate names {names}"
             )
         schema["x-enum-varnames"] = names
 
 
-def effective_spec(upstream: Path, overlay: Path) -> str:
-    """Apply the overlay, name the enums, validate; return the result as YAML text."""
+def effective_spec(vendor: Path, overlay: Path) -> str:
+    """Merge the vendor's documents, apply the overlay, open and name the enums,
+    validate; return the result as YAML text."""
     try:
-        document = apply_overlay(load_yaml(upstream), load_yaml(overlay))
+        document = apply_overlay(vendor_spec(vendor), load_yaml(overlay))
+    except VendorError as exc:
+        raise GenerationError(f"vendor documents: {exc}") from exc
     except OverlayError as exc:
         raise GenerationError(f"overlay {overlay.name}: {exc}") from exc
+    open_enums(document)
     name_enums(document)
     text = dump_yaml(document)
     try:
@@ -118,6 +145,9 @@ def _schema_facts(spec: dict[str, Any], schema: Any, where: str, depth: int = 0)
         return facts
     for value in schema.get("enum", []):
         facts.add(f"{where}: {value}")
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(key, []):
+            facts |= _schema_facts(spec, branch, where, depth + 1)
     if schema.get("type") == "array" or "items" in schema:
         facts |= _schema_facts(spec, schema.get("items"), f"{where}[]", depth + 1)
     for name, sub in (schema.get("properties") or {}).items():
@@ -254,9 +284,14 @@ def _swap_in(fresh_package: Path, generated: Path) -> None:
 
 def run(*, check: bool, root: Path) -> int:
     """Run the pipeline on the project at ``root``; return the process exit code."""
-    spec_text = effective_spec(
-        root / "openapi" / "upstream.yaml", root / "openapi" / "overlay.yaml"
-    )
+    vendor, lock = root / "openapi" / "vendor", root / "openapi" / LOCK_NAME
+    edited = lock_problems(vendor, lock)
+    if check and edited:
+        for line in edited:
+            print(line, file=sys.stderr)
+        print("run `make gen` and commit the result", file=sys.stderr)
+        return 1
+    spec_text = effective_spec(vendor, root / "openapi" / "overlay.yaml")
     if not check:
         committed = root / "openapi" / "veo.yaml"
         old = committed.read_text(encoding="utf-8") if committed.exists() else None
@@ -282,6 +317,7 @@ def run(*, check: bool, root: Path) -> int:
         if changed:
             (root / "openapi" / "veo.yaml").write_text(spec_text, encoding="utf-8")
             _swap_in(package, root / "generated" / PACKAGE)
+        write_lock(vendor, lock)
         print(f"{len(changed)} file(s) changed" if changed else "no changes")
         for name in changed:
             print(f"  {name}")

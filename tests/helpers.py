@@ -8,9 +8,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import veo
+from vendor_docs import vendor_spec
 
 
 class SyncView:
@@ -55,9 +54,8 @@ def is_playable_mp4(data: bytes) -> bool:
 
 
 def vendor_example() -> dict[str, Any]:
-    """The request example in the vendor's spec (openapi/upstream.yaml)."""
-    upstream = Path(__file__).resolve().parents[1] / "openapi" / "upstream.yaml"
-    spec = yaml.safe_load(upstream.read_text(encoding="utf-8"))
+    """The request example in the vendor's create document (openapi/vendor/)."""
+    spec = vendor_spec(Path(__file__).resolve().parents[1] / "openapi" / "vendor")
     content = spec["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"]
     example: dict[str, Any] = content["application/json"]["example"]
     return example

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 import types
 import warnings
@@ -212,6 +213,17 @@ def _progress(value: object) -> int | None:
     return max(0, min(100, int(number)))
 
 
+def _time(value: object) -> datetime.datetime | None:
+    """Unix seconds as an aware UTC datetime; None when absent or not a usable number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+        return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -235,6 +247,9 @@ class VideoTask:
         video_urls: result links, once the task succeeded. They point at a CDN and
             expire (sibling services say after about 24 hours).
         message: the service's status or failure text, when reported.
+        created_at: when the task was created (UTC), when reported.
+        updated_at: when the task last changed (UTC), when reported.
+        action: what the task does (``"generate"``, ``"remix"``), when reported.
         raw: the whole JSON object, including fields this version does not model.
     """
 
@@ -243,6 +258,9 @@ class VideoTask:
     progress: int | None = None
     video_urls: tuple[str, ...] = ()
     message: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    action: str | None = None
     raw_state: str = ""
     raw: Mapping[str, Any] = attrs.field(factory=dict, converter=_to_mapping, hash=False)
 
@@ -255,7 +273,7 @@ class VideoTask:
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-        task_id = _task_id(data)
+        task_id = _id_in(data)
         raw_state = str(data.get("state", data.get("status", "")))
         return cls(
             id=task_id,
@@ -263,6 +281,9 @@ class VideoTask:
             progress=_progress(data.get("progress")),
             video_urls=_video_urls(data.get("data")),
             message=_text(data.get("message")),
+            created_at=_time(data.get("create_time")),
+            updated_at=_time(data.get("update_time")),
+            action=_text(data.get("action")),
             raw_state=raw_state,
             raw=data,
         )
@@ -278,7 +299,7 @@ class VideoTask:
             raise ValueError(f"expected a JSON object, got {type(data).__name__}")
         if "state" in data or "status" in data:
             return cls.from_json(data)
-        return cls(id=_task_id(data), state=TaskState.PENDING, raw_state="", raw=data)
+        return cls(id=_id_in(data), state=TaskState.PENDING, raw_state="", raw=data)
 
     @property
     def video_url(self) -> str | None:
@@ -286,7 +307,7 @@ class VideoTask:
         return self.video_urls[0] if self.video_urls else None
 
 
-def _task_id(data: Mapping[str, Any]) -> str:
+def _id_in(data: Mapping[str, Any]) -> str:
     for key in ("id", "task_id"):
         value = data.get(key)
         if isinstance(value, str) and value.strip():

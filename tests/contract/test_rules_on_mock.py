@@ -110,19 +110,23 @@ def test_video_route_records_an_authorization_header(veo_mock: MockServer) -> No
     assert 1 == veo_mock.state.video_requests_with_authorization()
 
 
-def test_time_paced_lifecycle() -> None:
+def test_time_paced_lifecycle_and_its_unix_times() -> None:
     from veo.mock import Lifecycle, MockState
 
     clock = [0.0]
     state = MockState(lifecycle=Lifecycle(pace="time", pending_steps=10, running_steps=20))
     state.clock = lambda: clock[0]
     task = state.create_task({"prompt": "x"})
-    states = []
-    for now in (5.0, 15.0, 25.0, 31.0):
+    seen = []
+    for now in (5.0, 15.0, 25.0, 31.0, 40.0):
         clock[0] = now
-        states.append(task.snapshot(state.lifecycle, now, "u")["state"])
+        seen.append(task.snapshot(state, "u"))
 
-    assert ["pending", "running", "running", "succeeded"] == states
+    assert ["pending", "running", "running", "succeeded", "succeeded"] == [
+        s["state"] for s in seen
+    ]
+    assert [0, 15, 25, 31, 31] == [s["update_time"] - s["create_time"] for s in seen]
+    assert {"generate"} == {s["action"] for s in seen}
 
 
 def test_reset_restores_the_servers_configuration(veo_mock: MockServer) -> None:

@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 import veo_api.models
-from veo_api.models import GenerationType, VideoGenerationRequest, VideoTask
+from veo_api.models import (
+    GenerationType,
+    VideoGenerationRequest,
+    VideoTask,
+    VideoTaskAction,
+    VideoTaskState,
+)
 
 from ..helpers import vendor_example
 
@@ -33,10 +39,31 @@ def test_unknown_fields_round_trip_through_the_body_model() -> None:
     assert body == VideoGenerationRequest.from_dict(body).to_dict()
 
 
-def test_unknown_task_state_parses() -> None:
-    task = VideoTask.from_dict({"id": "t1", "state": "defrosting", "progress": 3})
+def test_a_task_in_the_vendors_shape_with_an_unknown_state_and_action_parses() -> None:
+    body = {
+        "id": "t1",
+        "state": "defrosting",
+        "data": {"videos": []},
+        "progress": 3,
+        "create_time": 1764000000,
+        "update_time": 1764000009,
+        "message": "",
+        "action": "extend",
+    }
 
-    assert ("t1", "defrosting", 3) == (task.id, task.state, task.progress)
+    task = VideoTask.from_dict(body)
+
+    assert ("t1", "defrosting", 3, "extend") == (task.id, task.state, task.progress, task.action)
+    assert body == task.to_dict()
+
+
+def test_a_known_state_parses_to_its_enum_member() -> None:
+    body = {"id": "t1", "state": "succeeded", "data": {"videos": [{"url": "https://c.test/v"}]}}
+    body |= {"progress": 100, "create_time": 1, "update_time": 2, "message": "", "action": "remix"}
+
+    task = VideoTask.from_dict(body)
+
+    assert (VideoTaskState.SUCCEEDED, VideoTaskAction.REMIX) == (task.state, task.action)
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,8 @@ def test_wheel_ships_both_packages_type_markers_and_the_spec(wheel: Path) -> Non
         "veo_api/py.typed",
         "veo_api/openapi.yaml",
         "veo_api/api/videos/create_video_generation.py",
-        "veo/mock/sample.mp4",
+        "veo/mock/sample-16x9.mp4",
+        "veo/mock/sample-9x16.mp4",
         "veo/testing.py",
     } <= names
     assert not any(name.startswith(("generated/", "tests/", "openapi/")) for name in names)

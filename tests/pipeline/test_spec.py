@@ -1,19 +1,24 @@
-"""The effective spec: the vendor's file kept verbatim, our overlay applied, valid."""
+"""The effective spec: the vendor's documents kept verbatim, merged, overlaid, valid."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from openapi_spec_validator import validate
 
 from generate import effective_spec
+from vendor_docs import LOCK_NAME, extract, lock_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "openapi"
-SEED = ROOT.parent / "shared" / "seed" / "000_9cc4eef52057ac1a.txt"
+VENDOR = OPENAPI / "vendor"
 CREATE = ("/v1/videos/generations", "post")
 GET = ("/v1/videos/tasks/{task_id}", "get")
 
@@ -24,28 +29,89 @@ def spec() -> dict[str, Any]:
     return loaded
 
 
-def seed_block() -> bytes:
-    published = SEED.read_text(encoding="utf-8")
-    start = published.index("```yaml\n") + len("```yaml\n")
-    return published[start : published.index("\n```", start) + 1].encode()
+def test_vendor_documents_are_the_ones_make_gen_recorded() -> None:
+    """A hand edit of a vendor document fails here (and in make gen-check), naming it."""
+    assert [] == lock_problems(VENDOR, OPENAPI / LOCK_NAME)
 
 
-def test_upstream_is_the_vendors_yaml_block_byte_for_byte() -> None:
-    if not SEED.exists():
-        pytest.skip("the vendor's published page (../shared/seed) is not beside this checkout")
-    upstream = (OPENAPI / "upstream.yaml").read_bytes()
-    if upstream != seed_block() and yaml.safe_load(upstream) != yaml.safe_load(seed_block()):
-        # The documented workflow replaces upstream.yaml with the vendor's newer export;
-        # from then on the original page is history, not the reference.
-        pytest.skip("openapi/upstream.yaml holds a newer vendor spec than the original seed")
+def test_a_one_byte_edit_is_named_by_gen_check(tmp_path: Path) -> None:
+    shutil.copytree(OPENAPI, tmp_path / "openapi")
+    shutil.copytree(ROOT / "generated", tmp_path / "generated")
+    edited = tmp_path / "openapi" / "vendor" / "veo-task-status.apifox.md"
+    data = edited.read_bytes()
+    edited.write_bytes(data.replace(b"description: ''", b"description: '.'", 1))
 
-    assert seed_block() == upstream
+    result = subprocess.run(
+        [sys.executable, str(OPENAPI / "generate.py"), "--check", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+
+    assert 1 == result.returncode
+    assert "openapi/vendor/veo-task-status.apifox.md was edited since the last `make gen`" in (
+        result.stderr
+    )
 
 
-def test_committed_effective_spec_is_upstream_plus_overlay() -> None:
-    fresh = effective_spec(OPENAPI / "upstream.yaml", OPENAPI / "overlay.yaml")
+def test_committed_effective_spec_is_the_vendor_documents_plus_overlay() -> None:
+    fresh = effective_spec(VENDOR, OPENAPI / "overlay.yaml")
 
     assert fresh == (OPENAPI / "veo.yaml").read_text(encoding="utf-8")
+
+
+def test_get_video_task_requires_the_vendors_eight_fields(spec: dict[str, Any]) -> None:
+    ok = spec["paths"][GET[0]]["get"]["responses"]["200"]["content"]["application/json"]
+
+    assert {
+        "id",
+        "state",
+        "data",
+        "progress",
+        "create_time",
+        "update_time",
+        "message",
+        "action",
+    } <= set(ok["schema"]["required"])
+
+
+def _facts(node: Any, where: str = "") -> set[str]:
+    """Every property path and enum value a schema tree lists (through anyOf too)."""
+    facts: set[str] = set()
+    if isinstance(node, dict):
+        facts |= {f"{where} = {value!r}" for value in node.get("enum", [])}
+        for name, sub in (node.get("properties") or {}).items():
+            facts.add(f"{where}.{name}")
+            facts |= _facts(sub, f"{where}.{name}")
+        for key in ("items", "anyOf", "oneOf", "allOf"):
+            for sub in node.get(key, []) if key != "items" else [node.get(key)]:
+                facts |= _facts(sub, f"{where}[]" if key == "items" else where)
+    return facts
+
+
+def _operation_facts(spec: dict[str, Any], path: str, method: str) -> set[str]:
+    operation = spec["paths"][path][method]
+    facts = {f"parameter {p['name']}" for p in operation.get("parameters", [])}
+    for media, content in (operation.get("requestBody") or {}).get("content", {}).items():
+        facts |= {f"request {media}{f}" for f in _facts(content.get("schema"))}
+    for status, response in operation["responses"].items():
+        for media, content in (response.get("content") or {}).items():
+            facts |= {f"{status} {media}{f}" for f in _facts(content.get("schema"))}
+    return facts
+
+
+@pytest.mark.parametrize("document", sorted(p.name for p in VENDOR.iterdir()))
+def test_everything_a_vendor_document_lists_is_in_the_effective_spec(
+    spec: dict[str, Any], document: str
+) -> None:
+    published = extract(VENDOR / document)
+    missing = []
+    for path, item in published["paths"].items():
+        for method in item:
+            missing += sorted(
+                _operation_facts(published, path, method) - _operation_facts(spec, path, method)
+            )
+
+    assert [] == missing
 
 
 def test_effective_spec_is_valid_openapi(spec: dict[str, Any]) -> None:
@@ -85,11 +151,18 @@ def test_get_documents_error_responses(spec: dict[str, Any], status: str) -> Non
     assert status in spec["paths"][GET[0]]["get"]["responses"]
 
 
-def test_task_state_is_a_plain_string_without_enum(spec: dict[str, Any]) -> None:
-    state = spec["components"]["schemas"]["VideoTask"]["properties"]["state"]
+@pytest.mark.parametrize("field", ["state", "action"])
+def test_task_state_and_action_list_the_vendors_values_and_accept_others(
+    spec: dict[str, Any], field: str
+) -> None:
+    ok = spec["paths"][GET[0]]["get"]["responses"]["200"]["content"]["application/json"]
+    schema = ok["schema"]["properties"][field]
+    validator = jsonschema.Draft4Validator(schema)
 
-    assert "string" == state["type"]
-    assert "enum" not in state
+    assert schema["anyOf"][0]["enum"]
+    assert all(validator.is_valid(value) for value in schema["anyOf"][0]["enum"])
+    assert validator.is_valid("a-word-added-later")
+    assert not validator.is_valid(3)
 
 
 def test_names_that_reach_generated_code_are_ascii(spec: dict[str, Any]) -> None:
@@ -115,7 +188,7 @@ def test_names_that_reach_generated_code_are_ascii(spec: dict[str, Any]) -> None
 
 
 def test_observed_additions_are_marked_as_such(spec: dict[str, Any]) -> None:
-    get = spec["paths"][GET[0]]["get"]
+    created = spec["paths"][CREATE[0]]["post"]["responses"]["200"]["content"]["application/json"]
 
-    assert "observed, not in the vendor's spec" in get["description"].lower()
-    assert "observed" in spec["components"]["schemas"]["VideoTask"]["description"].lower()
+    assert "observed, not in the vendor's spec" in created["schema"]["description"].lower()
+    assert "observed" in spec["components"]["schemas"]["ErrorBody"]["description"].lower()

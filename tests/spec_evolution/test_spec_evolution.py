@@ -1,8 +1,9 @@
-"""When the vendor's spec changes: additive changes flow through, breaking ones fail loudly.
+"""When the vendor's documents change: additive changes flow through, breaking ones fail.
 
-Each case edits a copy of the vendor's spec, runs the whole pipeline (overlay, enum
-names, validation, generation, facade import check) into a temporary project, and then
-checks the outcome in a separate process whose ``veo_api`` is the fresh package.
+Each case edits a copy of a vendor document (re-exported in the vendor's format) or adds
+one, runs the whole pipeline (merge, overlay, enum names, validation, generation, facade
+import check) into a temporary project, and then checks the outcome in a separate
+process whose ``veo_api`` is the fresh package.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from apply_overlay import dump_yaml
+from vendor_docs import extract
 
 ROOT = Path(__file__).resolve().parents[2]
 Spec = dict[str, Any]
@@ -34,17 +35,34 @@ def request_schema(spec: Spec) -> Spec:
     return schema
 
 
-def evolve(tmp_path: Path, edit: Callable[[Spec], None]) -> subprocess.CompletedProcess[str]:
-    """Copy the project's openapi/ with an edited upstream; run make gen's pipeline on it."""
-    shutil.copytree(
-        ROOT / "openapi", tmp_path / "openapi", ignore=shutil.ignore_patterns("veo.yaml")
-    )
-    upstream = yaml.safe_load((ROOT / "openapi" / "upstream.yaml").read_text(encoding="utf-8"))
-    edit(upstream)
-    (tmp_path / "openapi" / "upstream.yaml").write_text(dump_yaml(upstream), encoding="utf-8")
-    (tmp_path / "openapi" / "veo.yaml").write_bytes((ROOT / "openapi" / "veo.yaml").read_bytes())
+CREATE_DOCUMENT = "000_9cc4eef52057ac1a.txt"
+
+
+def export(document: Spec, title: str) -> str:
+    """A page in the vendor's export format: Markdown holding the OpenAPI yaml block."""
+    return f"# {title}\n\n## OpenAPI Specification\n\n```yaml\n{dump_yaml(document)}\n```"
+
+
+def evolve(
+    tmp_path: Path, edit: Callable[[Spec], None], *, project: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Copy openapi/ (all of the project, with ``project``), re-export the create
+    document after ``edit``, and run make gen's pipeline on the copy."""
+    parts = ["openapi", "generated"] + (["veo", "tests"] if project else [])
+    for part in parts:
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    if project:
+        shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    page = tmp_path / "openapi" / "vendor" / CREATE_DOCUMENT
+    document = extract(page)
+    edit(document)
+    page.write_text(export(document, "创建视频生成任务"), encoding="utf-8")
+    return make_gen(tmp_path)
+
+
+def make_gen(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "openapi" / "generate.py"), "--root", str(tmp_path)],
+        [sys.executable, str(ROOT / "openapi" / "generate.py"), "--root", str(root)],
         capture_output=True,
         text=True,
     )
@@ -77,7 +95,7 @@ with MockServer() as server, veo.Veo(server.api_key, base_url=server.url) as cli
 
 
 # Values no real vendor spec will hold, so the cases also work after the committed
-# upstream.yaml has been updated (say, with a real "veo3.1-pro").
+# vendor documents have been updated (say, with a real "veo3.1-pro").
 NEW_MODEL, NEW_RATIO, NEW_FIELD = "veo-evolution-test", "7:3", "evolution_test_field"
 
 
@@ -227,7 +245,7 @@ def drop_landscape(spec: Spec) -> None:
     ("edit", "message"),
     [
         (remove_image_urls, "properties.image_urls: target matched nothing"),
-        (rename_path, "action #1 (Tooling: the vendor's tag"),
+        (rename_path, "action #3 (Tooling: a stable operationId"),
         (
             replace_default_model,
             "no longer allows VideoModel 'veo3.1-fast', which veo uses as the default model",
@@ -246,4 +264,185 @@ def test_breaking_changes_fail_make_gen_naming_the_change(
 
     assert 1 == result.returncode
     assert message in result.stderr
-    assert not (tmp_path / "generated").exists()
+    assert_untouched(tmp_path)
+
+
+def assert_untouched(tmp_path: Path) -> None:
+    """A failed make gen leaves the committed spec and package as they were."""
+    assert (ROOT / "openapi" / "veo.yaml").read_bytes() == (
+        tmp_path / "openapi" / "veo.yaml"
+    ).read_bytes()
+    assert (ROOT / "generated" / "veo_api" / "openapi.yaml").read_bytes() == (
+        tmp_path / "generated" / "veo_api" / "openapi.yaml"
+    ).read_bytes()
+
+
+def add_resolution(spec: Spec) -> None:
+    request_schema(spec)["properties"]["resolution"] = {
+        "type": "string",
+        "enum": ["720p", "1080p"],
+        "x-apifox-enum": [{"value": "720p", "name": ""}, {"value": "1080p", "name": ""}],
+    }
+
+
+def test_a_new_optional_enum_field_gets_readable_names_and_the_suite_stays_green(
+    tmp_path: Path,
+) -> None:
+    result = evolve(tmp_path, add_resolution, project=True)
+
+    assert 0 == result.returncode, result.stderr
+    assert "+ createVideoGeneration request field resolution" in result.stdout
+    check(
+        tmp_path,
+        "from veo_api.models import VideoGenerationRequestResolution as R\n"
+        "assert {m.name: m.value for m in R} == {'RESOLUTION_720P': '720p', "
+        "'RESOLUTION_1080P': '1080p'}\n"
+        + MOCK_CREATE.format(
+            args='prompt="p", extra_body={"resolution": "1080p"}',
+            path='["resolution"]',
+            expected="1080p",
+        ),
+    )
+    suite = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-x",
+            "-p",
+            "no:cacheprovider",
+            "tests/unit",
+            "tests/pipeline/test_spec.py",
+            "tests/pipeline/test_generated.py",
+        ],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(tmp_path / "generated"), str(tmp_path)]),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert 0 == suite.returncode, suite.stdout[-3000:]
+    assert (
+        str(tmp_path)
+        in subprocess.run(
+            [sys.executable, "-c", "import veo_api; print(veo_api.__file__)"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(tmp_path / "generated")},
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+
+
+REMIX = """\
+openapi: 3.0.1
+info:
+  title: ''
+  description: ''
+  version: 1.0.0
+paths:
+  /v1/videos/remix:
+    post:
+      summary: 视频混剪
+      deprecated: false
+      description: ''
+      tags:
+        - API文档/VEO
+      parameters: []
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                task_id:
+                  type: string
+                style:
+                  type: string
+                  enum:
+                    - anime
+                    - 3d
+              required:
+                - task_id
+      responses:
+        '200':
+          description: ''
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id:
+                    type: string
+          headers: {}
+      security: []
+components:
+  schemas: {}
+  securitySchemes: {}
+servers:
+  - url: https://duomiapi.com
+    description: 开发环境
+security: []
+"""
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_a_new_vendor_document_becomes_a_new_operation_with_no_other_edit(
+    tmp_path: Path,
+) -> None:
+    result = evolve(tmp_path, lambda spec: None)
+    assert 0 == result.returncode, result.stderr
+    before = _tree(tmp_path)
+    page = f"# 视频混剪\n\n## OpenAPI Specification\n\n```yaml\n{REMIX}\n```"
+    (tmp_path / "openapi" / "vendor" / "veo-remix.apifox.md").write_text(page, encoding="utf-8")
+
+    result = make_gen(tmp_path)
+
+    assert 0 == result.returncode, result.stderr
+    assert "+ operation POST /v1/videos/remix: POST /v1/videos/remix" in result.stdout
+    after = _tree(tmp_path)
+    changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+    assert "openapi/vendor/veo-remix.apifox.md" in changed
+    assert {"openapi/veo.yaml", "openapi/vendor.sha256"} <= changed
+    assert all(
+        name.startswith("generated/")
+        or name.startswith("openapi/vendor")
+        or name == "openapi/veo.yaml"
+        for name in changed
+    ), changed
+    assert "generated/veo_api/api/videos/post_v1_videos_remix.py" in changed
+    check(
+        tmp_path,
+        "from veo_api.api.videos import post_v1_videos_remix\n"
+        "from veo_api.models import PostV1VideosRemixBodyStyle as S\n"
+        "assert {m.name: m.value for m in S} == {'ANIME': 'anime', 'STYLE_3D': '3d'}\n",
+    )
+
+
+def test_a_document_redefining_an_operation_fails_naming_both(tmp_path: Path) -> None:
+    result = evolve(tmp_path, lambda spec: None)
+    assert 0 == result.returncode, result.stderr
+    create = extract(tmp_path / "openapi" / "vendor" / CREATE_DOCUMENT)
+    create["paths"][CREATE[0]][CREATE[1]]["summary"] = "另一个定义"
+    page = tmp_path / "openapi" / "vendor" / "zz-copy.apifox.md"
+    page.write_text(export(create, "创建视频生成任务"), encoding="utf-8")
+
+    result = make_gen(tmp_path)
+
+    assert 1 == result.returncode
+    assert (
+        "paths /v1/videos/generations post: defined differently in "
+        f"{CREATE_DOCUMENT} and zz-copy.apifox.md"
+    ) in result.stderr
+    assert_untouched(tmp_path)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from vendor_docs import vendor_spec
 from veo import AspectRatio, GenerationType, InvalidRequestError, VideoRequest
 from veo._rules import allowed_values, known_fields, resolve_body
 
@@ -282,10 +283,21 @@ def test_allowed_values_come_from_the_generated_enums() -> None:
     } == allowed_values()
 
 
-def test_known_fields_are_the_generated_body_fields() -> None:
-    expected = ("model", "prompt", "aspect_ratio", "duration", "image_urls", "generation_type")
+def test_known_fields_are_the_vendors_request_fields() -> None:
+    """Derived from the vendor's document, so a field the vendor adds does not break it."""
+    spec = vendor_spec(ROOT / "openapi" / "vendor")
+    content = spec["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"]
+    listed = set(content["application/json"]["schema"]["properties"])
 
-    assert expected == known_fields()
+    assert listed == set(known_fields())
+    assert {
+        "model",
+        "prompt",
+        "aspect_ratio",
+        "duration",
+        "image_urls",
+        "generation_type",
+    } <= listed
 
 
 def test_request_is_frozen_and_compares_by_value() -> None:

@@ -276,6 +276,13 @@ def _show_task(task: VideoTask, as_json: bool, **extra: Any) -> None:
     if task.message:
         line += f"\t{safe_text(task.message)}"
     print(line)
+    times = [
+        f"{label} {moment.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+        for label, moment in (("created", task.created_at), ("updated", task.updated_at))
+        if moment is not None
+    ]
+    if task.action or times:
+        print("\t".join([*([f"action {safe_text(task.action)}"] if task.action else []), *times]))
     for url in task.video_urls:
         print(safe_text(url))
 

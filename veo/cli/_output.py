@@ -130,6 +130,9 @@ def task_json(task: VideoTask) -> dict[str, Any]:
         "progress": task.progress,
         "video_urls": list(task.video_urls),
         "message": task.message,
+        "created_at": task.created_at.isoformat() if task.created_at else None,
+        "updated_at": task.updated_at.isoformat() if task.updated_at else None,
+        "action": task.action,
     }
 
 

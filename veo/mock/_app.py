@@ -66,7 +66,7 @@ def _handlers(state: MockState) -> dict[str, Callable[..., Any]]:
             return {"message": f"task {task_id} not found", "code": "not_found"}, 404, JSON
         task.polls += 1
         base = str(request.base_url).rstrip("/") if request.base_url else ""
-        return task.snapshot(state.lifecycle, state.clock(), base + video_path(task.id)), 200, JSON
+        return task.snapshot(state, base + video_path(task.id)), 200, JSON
 
     return {
         "createVideoGeneration": create_video_generation,

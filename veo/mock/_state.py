@@ -48,33 +48,54 @@ class Lifecycle:
 
 @attrs.define
 class Task:
-    """A task the mock created."""
+    """A task the mock created.
+
+    ``created_at`` is on the state's clock (it drives the lifecycle); ``create_time``
+    and ``update_time`` are the Unix seconds the task reports.
+    """
 
     id: str
     body: dict[str, Any]
     fate: Fate
     created_at: float
+    create_time: int
     video_fault: str | None = None
     video_status: int | None = None
     polls: int = 0
+    update_time: int = attrs.field(default=attrs.Factory(lambda self: self.create_time, True))
+    _seen: tuple[str, int] = ("pending", 0)
 
-    def snapshot(self, lifecycle: Lifecycle, now: float, video_url: str) -> dict[str, Any]:
-        """The task's status body at this poll (call after counting the poll)."""
+    def _phase(self, lifecycle: Lifecycle, now: float) -> tuple[str, int]:
         step = self.polls if lifecycle.pace == "polls" else now - self.created_at
         end = lifecycle.pending_steps + lifecycle.running_steps
         if step <= lifecycle.pending_steps and end > 0:
-            return {"id": self.id, "state": "pending", "progress": 0}
+            return "pending", 0
         if step <= end:
             done = (step - lifecycle.pending_steps) / (lifecycle.running_steps + 1)
             state = UNKNOWN_STATE if self.fate is Fate.UNKNOWN_STATE else "running"
-            return {"id": self.id, "state": state, "progress": max(1, min(99, int(done * 100)))}
-        if self.fate is Fate.FAIL:
-            return {"id": self.id, "state": "error", "progress": 100, "message": FAILURE_MESSAGE}
+            return state, max(1, min(99, int(done * 100)))
+        return ("error" if self.fate is Fate.FAIL else "succeeded"), 100
+
+    def snapshot(self, mock: MockState, video_url: str) -> dict[str, Any]:
+        """The task's status body at this poll (call after counting the poll).
+
+        Every field the vendor's document requires is present; ``update_time`` moves
+        when the state or the progress does.
+        """
+        state, progress = self._phase(mock.lifecycle, mock.clock())
+        if (state, progress) != self._seen:
+            self._seen = (state, progress)
+            self.update_time = max(mock.unix_now(), self.create_time)
+        succeeded = state == "succeeded"
         return {
             "id": self.id,
-            "state": "succeeded",
-            "progress": 100,
-            "data": {"videos": [{"url": video_url}]},
+            "state": state,
+            "data": {"videos": [{"url": video_url}] if succeeded else []},
+            "progress": progress,
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+            "message": FAILURE_MESSAGE if state == "error" else "",
+            "action": "generate",
         }
 
 
@@ -111,6 +132,21 @@ class MockState:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """Seconds, for the lifecycle's ``time`` pace and for ``unix_now``."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._unix_at = (time.time(), clock())
+
+    def unix_now(self) -> int:
+        """Unix seconds, moving with ``clock`` (so a virtual clock moves them too)."""
+        wall, at = self._unix_at
+        return int(wall + (self.clock() - at))
+
     def key_is_valid(self, header: str | None) -> bool:
         """Accept the raw key or ``Bearer <key>``."""
         if not header:
@@ -134,6 +170,7 @@ class MockState:
                 body=body,
                 fate=fate,
                 created_at=self.clock(),
+                create_time=self.unix_now(),
                 video_fault=video_fault,
                 video_status=video_status,
             )

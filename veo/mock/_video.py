@@ -22,9 +22,13 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 @cache
-def sample_video() -> bytes:
-    """The small, playable MP4 shipped with the package."""
-    return resources.files("veo.mock").joinpath("sample.mp4").read_bytes()
+def sample_video(aspect_ratio: str = "16:9") -> bytes:
+    """The small, playable 8-second MP4 shipped for ``aspect_ratio`` (16:9 or 9:16).
+
+    Made by ``tools/sample_videos.py``; a ratio other than 9:16 gets the 16:9 video.
+    """
+    name = "sample-9x16.mp4" if aspect_ratio == "9:16" else "sample-16x9.mp4"
+    return resources.files("veo.mock").joinpath(name).read_bytes()
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
@@ -59,7 +63,7 @@ async def serve_video(state: MockState, scope: Scope, receive: Receive, send: Se
         status = task.video_status or 410
         await send_json(send, status, {"message": "AccessDenied: the link has expired"})
         return
-    data = sample_video()
+    data = sample_video(str(task.body.get("aspect_ratio", "16:9")))
     wanted = _byte_range(headers_of(scope).get("range"), len(data))
     if wanted == "bad":
         await send_json(

@@ -10,7 +10,9 @@ from .video_file import VideoFile
 from .video_generation_request import VideoGenerationRequest
 from .video_model import VideoModel
 from .video_task import VideoTask
+from .video_task_action import VideoTaskAction
 from .video_task_data import VideoTaskData
+from .video_task_state import VideoTaskState
 
 __all__ = (
     "AspectRatio",
@@ -23,5 +25,7 @@ __all__ = (
     "VideoGenerationRequest",
     "VideoModel",
     "VideoTask",
+    "VideoTaskAction",
     "VideoTaskData",
+    "VideoTaskState",
 )

@@ -13,14 +13,14 @@ T = TypeVar("T", bound="VideoFile")
 
 @_attrs_define
 class VideoFile:
-    """Observed, not in the vendor's spec. The URL points at a CDN host, not the API host; sibling services say such links
-    expire after about 24 hours.
+    """The URL points at a CDN host, not the API host; sibling services say such links expire after about 24 hours
+    (observed).
 
         Attributes:
-            url (str):
+            url (str | Unset):
     """
 
-    url: str
+    url: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -28,18 +28,16 @@ class VideoFile:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "url": url,
-            }
-        )
+        field_dict.update({})
+        if url is not UNSET:
+            field_dict["url"] = url
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        url = d.pop("url")
+        url = d.pop("url", UNSET)
 
         video_file = cls(
             url=url,

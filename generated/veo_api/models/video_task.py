@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Generator, TextIO, TypeVar, cas
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.video_task_action import VideoTaskAction
+from ..models.video_task_state import VideoTaskState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -17,22 +19,26 @@ T = TypeVar("T", bound="VideoTask")
 
 @_attrs_define
 class VideoTask:
-    """Observed, not in the vendor's spec.
-
+    """
     Attributes:
         id (str):
-        state (str): Task state. Seen: pending, running, succeeded, error; sibling services also use queued, processing,
-            completed, success, failed. Kept a plain string because the set is observed, not published.
-        progress (int | Unset): Percent complete.
-        message (None | str | Unset): Failure reason or status text.
-        data (VideoTaskData | Unset): Observed, not in the vendor's spec.
+        state (str | VideoTaskState): Task state (generated as VideoTaskState).
+        data (VideoTaskData):
+        progress (int): Percent complete.
+        create_time (int): When the task was created, in Unix seconds (observed).
+        update_time (int): When the task last changed, in Unix seconds (observed).
+        message (str): Failure reason or status text; may be empty.
+        action (str | VideoTaskAction): What the task does; generate for a new video (generated as VideoTaskAction).
     """
 
     id: str
-    state: str
-    progress: int | Unset = UNSET
-    message: None | str | Unset = UNSET
-    data: VideoTaskData | Unset = UNSET
+    state: str | VideoTaskState
+    data: VideoTaskData
+    progress: int
+    create_time: int
+    update_time: int
+    message: str
+    action: str | VideoTaskAction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,19 +46,27 @@ class VideoTask:
 
         id = self.id
 
-        state = self.state
+        state: str
+        if isinstance(self.state, VideoTaskState):
+            state = self.state.value
+        else:
+            state = self.state
+
+        data = self.data.to_dict()
 
         progress = self.progress
 
-        message: None | str | Unset
-        if isinstance(self.message, Unset):
-            message = UNSET
-        else:
-            message = self.message
+        create_time = self.create_time
 
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
+        update_time = self.update_time
+
+        message = self.message
+
+        action: str
+        if isinstance(self.action, VideoTaskAction):
+            action = self.action.value
+        else:
+            action = self.action
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,14 +74,14 @@ class VideoTask:
             {
                 "id": id,
                 "state": state,
+                "data": data,
+                "progress": progress,
+                "create_time": create_time,
+                "update_time": update_time,
+                "message": message,
+                "action": action,
             }
         )
-        if progress is not UNSET:
-            field_dict["progress"] = progress
-        if message is not UNSET:
-            field_dict["message"] = message
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
@@ -78,32 +92,51 @@ class VideoTask:
         d = dict(src_dict)
         id = d.pop("id")
 
-        state = d.pop("state")
+        def _parse_state(data: object) -> str | VideoTaskState:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                state_state = VideoTaskState(data)
 
-        progress = d.pop("progress", UNSET)
+                return state_state
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(str | VideoTaskState, data)
 
-        def _parse_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        state = _parse_state(d.pop("state"))
 
-        message = _parse_message(d.pop("message", UNSET))
+        data = VideoTaskData.from_dict(d.pop("data"))
 
-        _data = d.pop("data", UNSET)
-        data: VideoTaskData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
-            data = VideoTaskData.from_dict(_data)
+        progress = d.pop("progress")
+
+        create_time = d.pop("create_time")
+
+        update_time = d.pop("update_time")
+
+        message = d.pop("message")
+
+        def _parse_action(data: object) -> str | VideoTaskAction:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                action_action = VideoTaskAction(data)
+
+                return action_action
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(str | VideoTaskAction, data)
+
+        action = _parse_action(d.pop("action"))
 
         video_task = cls(
             id=id,
             state=state,
-            progress=progress,
-            message=message,
             data=data,
+            progress=progress,
+            create_time=create_time,
+            update_time=update_time,
+            message=message,
+            action=action,
         )
 
         video_task.additional_properties = d

@@ -17,30 +17,29 @@ T = TypeVar("T", bound="VideoTaskData")
 
 @_attrs_define
 class VideoTaskData:
-    """Observed, not in the vendor's spec.
-
+    """
     Attributes:
-        videos (list[VideoFile] | Unset):
+        videos (list[VideoFile]):
     """
 
-    videos: list[VideoFile] | Unset = UNSET
+    videos: list[VideoFile]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.video_file import VideoFile  # noqa: PLC0415
 
-        videos: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.videos, Unset):
-            videos = []
-            for videos_item_data in self.videos:
-                videos_item = videos_item_data.to_dict()
-                videos.append(videos_item)
+        videos = []
+        for videos_item_data in self.videos:
+            videos_item = videos_item_data.to_dict()
+            videos.append(videos_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if videos is not UNSET:
-            field_dict["videos"] = videos
+        field_dict.update(
+            {
+                "videos": videos,
+            }
+        )
 
         return field_dict
 
@@ -49,14 +48,12 @@ class VideoTaskData:
         from ..models.video_file import VideoFile  # noqa: PLC0415
 
         d = dict(src_dict)
-        _videos = d.pop("videos", UNSET)
-        videos: list[VideoFile] | Unset = UNSET
-        if _videos is not UNSET:
-            videos = []
-            for videos_item_data in _videos:
-                videos_item = VideoFile.from_dict(videos_item_data)
+        videos = []
+        _videos = d.pop("videos")
+        for videos_item_data in _videos:
+            videos_item = VideoFile.from_dict(videos_item_data)
 
-                videos.append(videos_item)
+            videos.append(videos_item)
 
         video_task_data = cls(
             videos=videos,

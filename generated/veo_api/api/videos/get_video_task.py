@@ -82,8 +82,6 @@ def sync_detailed(
 ) -> Response[ErrorBody | VideoTask]:
     """Get a video generation task
 
-     Observed, not in the vendor's spec.
-
     Args:
         task_id (str):
         authorization (str):
@@ -116,8 +114,6 @@ def sync(
 ) -> ErrorBody | VideoTask | None:
     """Get a video generation task
 
-     Observed, not in the vendor's spec.
-
     Args:
         task_id (str):
         authorization (str):
@@ -144,8 +140,6 @@ async def asyncio_detailed(
     authorization: str,
 ) -> Response[ErrorBody | VideoTask]:
     """Get a video generation task
-
-     Observed, not in the vendor's spec.
 
     Args:
         task_id (str):
@@ -176,8 +170,6 @@ async def asyncio(
     authorization: str,
 ) -> ErrorBody | VideoTask | None:
     """Get a video generation task
-
-     Observed, not in the vendor's spec.
 
     Args:
         task_id (str):
