@@ -53,6 +53,40 @@ def is_playable_mp4(data: bytes) -> bool:
     return boxes[:1] == [b"ftyp"] and b"moov" in boxes and b"mdat" in boxes and b"vide" in data
 
 
+def mp4_movie(data: bytes) -> tuple[float, float, float]:
+    """(duration in seconds from ``mvhd``, width and height from the video ``tkhd``).
+
+    Reads the box tree itself (no ffprobe): moov → mvhd, and moov → trak → tkhd of the
+    track whose handler is ``vide``.
+    """
+
+    def children(start: int, end: int) -> dict[bytes, list[tuple[int, int]]]:
+        found: dict[bytes, list[tuple[int, int]]] = {}
+        while start < end:
+            size, kind = struct.unpack(">I4s", data[start : start + 8])
+            found.setdefault(kind, []).append((start + 8, start + size))
+            start += size
+        return found
+
+    (moov,) = children(0, len(data))[b"moov"]
+    inside = children(*moov)
+    mvhd, _ = inside[b"mvhd"][0]
+    version = data[mvhd]
+    if version == 1:
+        timescale, duration = struct.unpack(">IQ", data[mvhd + 20 : mvhd + 32])
+    else:
+        timescale, duration = struct.unpack(">II", data[mvhd + 12 : mvhd + 20])
+    for trak in inside[b"trak"]:
+        parts = children(*trak)
+        mdia = children(*parts[b"mdia"][0])
+        hdlr, _ = mdia[b"hdlr"][0]
+        if data[hdlr + 8 : hdlr + 12] == b"vide":
+            _, tkhd_end = parts[b"tkhd"][0]
+            width, height = struct.unpack(">II", data[tkhd_end - 8 : tkhd_end])
+            return duration / timescale, width / 65536, height / 65536
+    raise ValueError("no video track")
+
+
 def vendor_example() -> dict[str, Any]:
     """The request example in the vendor's create document (openapi/vendor/)."""
     spec = vendor_spec(Path(__file__).resolve().parents[1] / "openapi" / "vendor")

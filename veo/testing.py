@@ -10,9 +10,19 @@
         result = client.generate("a cat", dest=tmp_path)
         assert server.state.tasks_created == 1
 
-With pytest, the ``veo_mock`` fixture (registered through the ``pytest11`` entry point
-when this package is installed with its ``mock`` extra) yields a running
-``MockServer`` whose state and faults are reset for each test.
+With pytest (fixtures registered through the ``pytest11`` entry point when this
+package is installed with its ``mock`` extra):
+
+- ``veo_mock``: a running ``MockServer``, its state and faults reset for each test;
+- ``veo_client``: a ``Veo`` bound to it that never really sleeps (``MockServer.client``),
+  so a whole ``generate`` takes milliseconds;
+- ``veo_async_client``: the same as an ``AsyncVeo`` (``MockServer.async_client``).
+
+::
+
+    def test_a_video(veo_client, veo_mock, tmp_path):
+        result = veo_client.generate("a cat", dest=tmp_path)
+        assert result.path.exists() and veo_mock.state.tasks_created == 1
 
 ``MockServer`` lives in ``veo.mock``; it is imported on first use, so that pytest can
 load this plugin in an environment without the ``mock`` extra.
@@ -24,9 +34,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from veo import AsyncVeo, Veo
     from veo.mock import MockServer
 
-__all__ = ["MockServer", "veo_mock"]
+__all__ = ["MockServer", "veo_async_client", "veo_client", "veo_mock"]
 
 
 def __getattr__(name: str) -> Any:
@@ -55,3 +66,14 @@ else:
         """A running mock server (session-wide), reset before each test."""
         _veo_mock_server.reset()
         return _veo_mock_server
+
+    @pytest.fixture
+    def veo_client(veo_mock: MockServer) -> Iterator[Veo]:
+        """A ``Veo`` on ``veo_mock`` whose polls and retries take no real time."""
+        with veo_mock.client() as client:
+            yield client
+
+    @pytest.fixture
+    def veo_async_client(veo_mock: MockServer) -> AsyncVeo:
+        """An ``AsyncVeo`` on ``veo_mock`` whose polls and retries take no real time."""
+        return veo_mock.async_client()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -226,6 +227,22 @@ def test_status_shows_the_task(run_veo: Run, finished_task: str) -> None:
         only_json(as_json.stdout)["state"],
         only_json(as_json.stdout)["id"],
     )
+
+
+def test_status_shows_the_vendors_times_and_action(
+    run_veo: Run, finished_task: str, veo_mock: MockServer
+) -> None:
+    created = veo_mock.state.tasks[finished_task].create_time
+
+    plain = run_veo("status", finished_task)
+    shown = only_json(run_veo("status", finished_task, "--json").stdout)
+
+    moment = datetime.datetime.fromtimestamp(created, tz=datetime.UTC)
+    assert moment.isoformat() == shown["created_at"]
+    assert shown["updated_at"] >= shown["created_at"]
+    assert "generate" == shown["action"]
+    second = plain.stdout.splitlines()[1]
+    assert second.startswith(f"action generate\tcreated {moment:%Y-%m-%d %H:%M:%S} UTC\tupdated ")
 
 
 def test_status_of_an_unknown_task_exits_3(run_veo: Run) -> None:

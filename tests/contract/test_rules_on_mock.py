@@ -122,9 +122,7 @@ def test_time_paced_lifecycle_and_its_unix_times() -> None:
         clock[0] = now
         seen.append(task.snapshot(state, "u"))
 
-    assert ["pending", "running", "running", "succeeded", "succeeded"] == [
-        s["state"] for s in seen
-    ]
+    assert ["pending", "running", "running", "succeeded", "succeeded"] == [s["state"] for s in seen]
     assert [0, 15, 25, 31, 31] == [s["update_time"] - s["create_time"] for s in seen]
     assert {"generate"} == {s["action"] for s in seen}
 

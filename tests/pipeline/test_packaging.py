@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -116,3 +117,62 @@ def test_pytest_plugin_is_registered_through_the_entry_point(wheel: Path) -> Non
         entry_points = archive.read(name).decode()
 
     assert "[pytest11]\nveo = veo.testing" in entry_points
+
+
+USERS_TESTS = """
+import os
+import threading
+import time
+
+import veo.testing
+from veo import Veo
+
+TEST_THREAD = threading.current_thread()
+REAL_SLEEP = time.sleep
+
+
+def no_real_sleep(seconds):
+    assert threading.current_thread() is not TEST_THREAD or seconds <= 0, seconds
+    REAL_SLEEP(seconds)
+
+
+def test_generate_through_the_fixture(veo_client, veo_mock, tmp_path, monkeypatch):
+    monkeypatch.setattr(time, "sleep", no_real_sleep)
+
+    result = veo_client.generate("The car moves forward at a high speed", dest=tmp_path)
+
+    assert result.path.read_bytes()[4:8] == b"ftyp"
+    assert veo_mock.state.tasks_created == 1
+
+
+def test_the_plain_client_still_works(veo_mock):
+    with Veo(api_key=veo_mock.api_key, base_url=veo_mock.url) as client:
+        task = client.create("a cat")
+
+    assert task.id in veo_mock.state.tasks
+
+
+def test_the_plugin_is_the_installed_wheel():
+    assert veo.testing.__file__.startswith(os.environ["WHEEL_SITE"])
+"""
+
+
+def test_a_users_project_tests_generate_through_the_documented_fixture(
+    installed: tuple[Path, str], tmp_path: Path
+) -> None:
+    """A throwaway project: the installed wheel's pytest plugin, the documented fixture,
+    and no real pause in the user's test (the time goal is in make bench)."""
+    python, site = installed
+    (tmp_path / "test_users_video.py").write_text(USERS_TESTS, encoding="utf-8")
+
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        cwd=tmp_path,
+        env={**os.environ, "WHEEL_SITE": site},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert 0 == result.returncode, result.stdout + result.stderr
+    assert "3 passed" in result.stdout

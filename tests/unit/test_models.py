@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from veo import TaskState, VideoTask
@@ -118,3 +120,21 @@ def test_created_task_with_a_state_is_parsed_as_a_task() -> None:
 
 def test_finished_states() -> None:
     assert {TaskState.SUCCEEDED, TaskState.FAILED} == {s for s in TaskState if s.finished}
+
+
+def test_the_vendors_times_and_action_are_modelled() -> None:
+    data = {"id": "t1", "state": "running", "create_time": 1764000000, "update_time": 1764000042}
+
+    task = VideoTask.from_json({**data, "action": "generate"})
+
+    assert datetime.datetime(2025, 11, 24, 16, 0, tzinfo=datetime.UTC) == task.created_at
+    assert 42 == (task.updated_at - task.created_at).total_seconds()  # type: ignore[operator]
+    assert datetime.UTC == task.created_at.tzinfo  # type: ignore[union-attr]
+    assert "generate" == task.action
+
+
+@pytest.mark.parametrize("wire", [None, "soon", True, float("nan"), 10**20, [1]])
+def test_absent_or_unusable_times_are_none_and_the_task_still_parses(wire: object) -> None:
+    task = VideoTask.from_json({"id": "t1", "state": "running", "create_time": wire})
+
+    assert (None, None, None) == (task.created_at, task.updated_at, task.action)

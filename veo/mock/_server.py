@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from veo.mock._app import MockApp, create_app
 from veo.mock._faults import FaultPlan
 from veo.mock._state import DEFAULT_API_KEY, Lifecycle, MockState
 
-__all__ = ["MockServer"]
+if TYPE_CHECKING:
+    from veo import AsyncVeo, Veo
+
+__all__ = ["MockServer", "VirtualClock"]
+
+
+class VirtualClock:
+    """Time that passes only when someone sleeps on it: a poll or a backoff is instant.
+
+    ``clock()`` reads it; ``sleep(s)`` and ``await asleep(s)`` move it forward by ``s``.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self._now
+
+    def sleep(self, seconds: float) -> None:
+        """Advance by ``seconds`` at once."""
+        with self._lock:
+            self._now += max(0.0, seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        """Advance by ``seconds`` and let other tasks run."""
+        self.sleep(seconds)
+        await asyncio.sleep(0)
 
 
 class MockServer:
@@ -83,6 +111,42 @@ class MockServer:
             time.sleep(0.01)
         self.url = f"http://{host}:{port}"
         return self
+
+    def client(self, **options: Any) -> Veo:
+        """A ``Veo`` bound to this server that never really sleeps.
+
+        Its pauses (``wait``'s polls, retry backoff) advance a ``VirtualClock`` instead
+        of the wall clock, and the mock's lifecycle runs on that clock too, so a whole
+        ``generate`` takes milliseconds whatever the poll schedule. ``options`` go to
+        ``Veo`` (``bearer=True``, ``retry=...``); close it, or use it in a ``with``.
+        """
+        from veo import Veo
+
+        clock = self._virtual_clock()
+        return Veo(**self._options(options), sleep=clock.sleep, clock=clock)
+
+    def async_client(self, **options: Any) -> AsyncVeo:
+        """An ``AsyncVeo`` bound to this server that never really sleeps (see ``client``).
+
+        It keeps no idle connections, so it needs no closing and works in any event loop.
+        """
+        import httpx
+
+        from veo import AsyncVeo
+
+        clock = self._virtual_clock()
+        http = httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0))
+        return AsyncVeo(**self._options(options), sleep=clock.asleep, clock=clock, http_client=http)
+
+    def _virtual_clock(self) -> VirtualClock:
+        clock = VirtualClock(self.state.clock())
+        self.state.clock = clock
+        return clock
+
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if not self.url:
+            raise RuntimeError("start the mock server before asking for a client")
+        return {"api_key": self.api_key, "base_url": self.url, **options}
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the server stops or ``timeout`` passes; True if it is still running."""
