@@ -89,6 +89,7 @@ class WaitLoop:
         self._polls = 0
         self._last: VideoTask | None = None
         self._unknown_logged: set[str] = set()
+        self._at_deadline = False
 
     def step(self, outcome: VideoTask | APIError) -> VideoTask | float:
         """Take one poll's outcome; return the finished task or the seconds to sleep.
@@ -114,9 +115,13 @@ class WaitLoop:
                 raise TaskFailedError(outcome)
         elapsed = self._clock() - self._start
         remaining = self._timeout - elapsed
-        if remaining <= 0:
+        if remaining <= 0 or self._at_deadline:
             raise WaitTimeoutError(self.task_id, self._timeout, self._last)
-        return min(max(floor, self._schedule.delay(self._polls, elapsed)), remaining)
+        delay = max(floor, self._schedule.delay(self._polls, elapsed))
+        # The poll after a sleep that reaches the deadline is the last one, even if the
+        # clock's rounding leaves a residue of "time left" too small to ever pass.
+        self._at_deadline = delay >= remaining
+        return min(delay, remaining)
 
     def _observe(self, task: VideoTask) -> None:
         previous = self._last

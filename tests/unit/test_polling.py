@@ -90,6 +90,26 @@ def test_delay_never_passes_the_deadline(clock: FakeClock) -> None:
     assert 1.5 == waiting.step(task("running"))
 
 
+@pytest.mark.parametrize("start", [0.0, 8018.907899135914, 261816.58520379584])
+def test_the_poll_at_the_deadline_is_the_last_whatever_the_clocks_rounding(
+    clock: FakeClock, start: float
+) -> None:
+    """Found with a virtual clock: after sleeping exactly the time left, float rounding
+    can leave a residue too small to move a large clock, and the loop polled forever."""
+    clock.now = start
+    waiting = loop(clock, timeout=600.0)
+
+    def poll_until_it_gives_up() -> int:
+        for polls in range(1, 1000):
+            try:
+                clock.now += waiting.step(task("pending"))
+            except WaitTimeoutError:
+                return polls
+        return 1000
+
+    assert poll_until_it_gives_up() < 100
+
+
 def test_deadline_raises_with_the_task_id_and_last_state(clock: FakeClock) -> None:
     waiting = loop(clock, timeout=5.0)
     waiting.step(task("running", 40))
