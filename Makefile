@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the project with its dev extras
 
-gen: $(STAMP)  ## apply the overlay, regenerate generated/veo_api
+gen: $(STAMP)  ## merge openapi/vendor/, apply the overlay, regenerate generated/veo_api
 	$(BIN)/python openapi/generate.py
 
-gen-check: $(STAMP)  ## fail, naming files, when openapi/veo.yaml or generated/ drifted
+gen-check: $(STAMP)  ## fail, naming files, when a vendor document, openapi/veo.yaml or generated/ drifted
 	$(BIN)/python openapi/generate.py --check
 
 lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/

@@ -164,6 +164,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         self._base = str(self.base_url).rstrip("/")
         self._bearer = bearer
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._timeouts = self._timeout.as_dict()
         self.deadline = deadline
         self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
@@ -192,12 +193,12 @@ class _BaseClient(Generic[HttpT, SleepT]):
 
     def _api_request(self, kwargs: dict[str, Any]) -> httpx.Request:
         # A string URL: build_request parses it once (an httpx.URL here would mean twice).
+        # No timeout here: Exchange.prepare sets it, capped by the call's deadline.
         return self._http.build_request(
             kwargs["method"],
             self._base + kwargs["url"],
             headers=kwargs.get("headers"),
             json=kwargs.get("json"),
-            timeout=self._timeout,
         )
 
     def _create_request(self, request: VideoRequest) -> httpx.Request:
@@ -210,7 +211,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         return self._api_request(build_get(task_id_of(task), self._authorization()))
 
     def _download_request(self, url: str) -> httpx.Request:
-        request = self._http.build_request("GET", url, timeout=self._timeout)
+        request = self._http.build_request("GET", url)
         # The video lives on another host (a CDN): it never gets the key, even when an
         # injected client carries one in its default headers.
         request.headers.pop("Authorization", None)
@@ -230,7 +231,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
             self._secret,
             safe_create=safe_create,
             deadline=deadline,
-            timeout=self._timeout,
+            timeouts=self._timeouts,
             max_bytes=None if video else self.max_response_bytes,
             video_host=video,
         )

@@ -145,7 +145,8 @@ class Exchange:
         safe_create: this is a create without the unsafe opt-in: a failure after the
             request may have been sent becomes ``CreateOutcomeUnknownError``.
         deadline: when the whole exchange must be over.
-        timeout: the per-phase ``httpx`` timeouts, each capped by the time left.
+        timeouts: the per-phase timeouts (``httpx.Timeout.as_dict()``), each capped by
+            the time left.
         max_bytes: the largest body read (None: no cap).
         video_host: the answer comes from the video host, where 403/404/410 mean
             an expired link.
@@ -153,7 +154,7 @@ class Exchange:
 
     _secret: Secret
     deadline: Deadline = attrs.field(kw_only=True)
-    _timeout: httpx.Timeout = attrs.field(kw_only=True)
+    _timeouts: dict[str, float | None] = attrs.field(kw_only=True)
     _safe_create: bool = attrs.field(default=False, kw_only=True)
     _max_bytes: int | None = attrs.field(default=DEFAULT_MAX_RESPONSE_BYTES, kw_only=True)
     _video_host: bool = attrs.field(default=False, kw_only=True)
@@ -174,14 +175,16 @@ class Exchange:
             raise redacted(self._unknown_if_create(self._late()), self._secret) from exc
 
     def prepare(self, request: httpx.Request) -> httpx.Request:
-        """Cap each phase's timeout by the time left; refuse when none is left."""
+        """Set each phase's timeout, capped by the time left; refuse when none is left."""
         remaining = self.deadline.remaining()
-        if remaining is not None:
-            if remaining <= 0:
-                raise APITimeoutError("the call's deadline passed", request_sent=False)
+        if remaining is None:
+            request.extensions["timeout"] = dict(self._timeouts)
+        elif remaining <= 0:
+            raise APITimeoutError("the call's deadline passed", request_sent=False)
+        else:
             request.extensions["timeout"] = {
                 phase: remaining if limit is None else min(limit, remaining)
-                for phase, limit in self._timeout.as_dict().items()
+                for phase, limit in self._timeouts.items()
             }
         self._sent = True
         return request

@@ -153,6 +153,11 @@ def allowed_values() -> Mapping[str, tuple[Any, ...]]:
 
 
 @functools.cache
+def _modes() -> Mapping[object, GenerationType]:
+    return types.MappingProxyType({mode.value: mode for mode in GenerationType})
+
+
+@functools.cache
 def known_fields() -> tuple[str, ...]:
     """The request body fields the installed spec knows, in spec order."""
     return tuple(
@@ -255,11 +260,8 @@ def resolve_body(body: Mapping[str, Any]) -> Resolution:
         resolved["image_urls"] = images
 
     mode_value = resolved.get("generation_type")
-    mode: GenerationType | None
-    if mode_value is None:
-        mode = infer_generation_type(len(images))
-    else:
-        mode = next((m for m in GenerationType if m.value == mode_value), None)
+    known = _modes().get(mode_value)
+    mode = infer_generation_type(len(images)) if mode_value is None else known
     if mode is not None:
         resolved["generation_type"] = mode.value
         _check_mode(mode, images, resolved, problems, warnings)
