@@ -37,6 +37,7 @@ def run_veo(veo_env: dict[str, str], tmp_path: Path) -> Run:
             env=env if env is not None else veo_env,
             cwd=tmp_path,
             timeout=timeout,
+            stdin=subprocess.DEVNULL,  # never a terminal: nothing can be confirmed by hand
         )
 
     return run

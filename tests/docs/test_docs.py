@@ -84,8 +84,8 @@ def wheels(wheel: Path) -> Path:
 
 @pytest.fixture
 def reader(mock: MockServer, tmp_path: Path) -> dict[str, str]:
-    """A reader's shell: the project's tools on PATH, the mock as the service, and the
-    batch file the CLI page shows."""
+    """A reader's shell: the project's tools on PATH, the mock as the service, a task of
+    theirs in ``TASK_ID``, and the batch file the CLI page shows."""
     cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     (tmp_path / "prompts.jsonl").write_text(
         FENCE.search(cli[cli.index("```jsonl") :]).group(2),  # type: ignore[union-attr]
@@ -97,6 +97,7 @@ def reader(mock: MockServer, tmp_path: Path) -> dict[str, str]:
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
         DUOMI_BASE_URL=mock.url,
         DUOMI_API_KEY=mock.api_key,
+        TASK_ID=mock.state.create_task({"model": "veo3.1-fast", "prompt": "a cat"}).id,
     )
     return env
 

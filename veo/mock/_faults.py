@@ -72,8 +72,27 @@ class Fault(enum.StrEnum):
     """On create: the task's video link answers 410 (or ``status``: 403/404)."""
     TRUNCATED_VIDEO = "truncated-video"
     """On create: the video body stops halfway through."""
+    DRIFT_MISSING_FIELD = "drift-missing-field"
+    """Task answers lack ``create_time``, a field the vendor's document requires."""
+    DRIFT_WRONG_TYPE = "drift-wrong-type"
+    """Task answers carry ``progress`` as a string (``"50%"``), not an integer."""
+    DRIFT_UNKNOWN_STATE = "drift-unknown-state"
+    """Task answers report the state ``defrosting``, which the vendor never documented."""
+    DRIFT_ERROR_SHAPE = "drift-error-shape"
+    """Error answers are ``{"error": "<text>", "code": N}``: ``error`` is not an object."""
+    DRIFT_BEARER = "drift-bearer"
+    """Only ``Bearer <key>`` is accepted; a raw key gets a 401 that echoes it."""
 
 
+DRIFT_FAULTS = frozenset(
+    {
+        Fault.DRIFT_MISSING_FIELD,
+        Fault.DRIFT_WRONG_TYPE,
+        Fault.DRIFT_UNKNOWN_STATE,
+        Fault.DRIFT_ERROR_SHAPE,
+    }
+)
+"""Faults that answer outside the spec on purpose (to test ``veo check``)."""
 TASK_FAULTS = frozenset(
     {Fault.TASK_FAILED, Fault.UNKNOWN_STATE, Fault.EXPIRED_LINK, Fault.TRUNCATED_VIDEO}
 )
@@ -271,6 +290,14 @@ class FaultMiddleware:
         elif fault is Fault.RESET_BEFORE:
             await drain(receive)
             await drop_connection(send)
+        elif fault is Fault.DRIFT_BEARER:
+            given = headers_of(scope).get("authorization", "")
+            if given[:7].lower() == "bearer ":
+                await self.app(scope, receive, send)
+                return
+            await drain(receive)
+            message = f"invalid token {given!r}: this API expects 'Bearer <token>'"
+            await send_json(send, 401, {"message": message, "code": "invalid_token"})
         else:
             await self._after_handler(rule, scope, receive, send)
 
@@ -298,6 +325,8 @@ class FaultMiddleware:
         elif rule.fault is Fault.NON_JSON:
             page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
             await send_bytes(send, 200, page, {"content-type": "text/html"})
+        elif rule.fault in DRIFT_FAULTS:
+            await self._drifted(rule.fault, int(start.get("status", 200)), start, real, send)
         else:  # OVERSIZED: the real answer plus a huge field the client must tolerate
             try:
                 body = json.loads(real)
@@ -306,3 +335,26 @@ class FaultMiddleware:
             if isinstance(body, dict):
                 body["padding"] = "x" * OVERSIZE_BYTES
             await send_json(send, int(start.get("status", 200)), body)
+
+    @staticmethod
+    async def _drifted(fault: Fault, status: int, start: Message, real: bytes, send: Send) -> None:
+        """The real answer, changed the way ``fault`` says (non-JSON answers pass)."""
+        try:
+            body = json.loads(real)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            await send(start)
+            await send({"type": "http.response.body", "body": real})
+            return
+        if status == 200 and "state" in body:
+            if fault is Fault.DRIFT_MISSING_FIELD:
+                body.pop("create_time", None)
+            elif fault is Fault.DRIFT_WRONG_TYPE:
+                body["progress"] = f"{body.get('progress', 0)}%"
+            elif fault is Fault.DRIFT_UNKNOWN_STATE:
+                body["state"] = "defrosting"
+        if status >= 400 and fault is Fault.DRIFT_ERROR_SHAPE:
+            text = body.get("message") or body.get("detail") or body.get("title") or "error"
+            body = {"error": str(text), "code": status}
+        await send_json(send, status, body)

@@ -1,0 +1,188 @@
+"""``veo.check.run_check`` in process, on the mock: every outcome a check can have."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from veo import PollSchedule
+from veo.check import CheckReport, run_check
+from veo.mock import Lifecycle, parse_rule
+from veo.testing import MockServer
+
+QUICK = PollSchedule(initial=0.01, factor=1.0, max_delay=0.01, late_max_delay=0.01)
+
+
+def checked(server: MockServer, **options: object) -> CheckReport:
+    return run_check(api_key=server.api_key, base_url=server.url, poll_schedule=QUICK, **options)  # type: ignore[arg-type]
+
+
+def by_name(report: CheckReport) -> dict[str, str]:
+    return {result.name: result.status for result in report.results}
+
+
+@pytest.mark.parametrize(
+    ("fault", "drift"),
+    [
+        ("drift-missing-field", "create_time: required by the spec (observed: missing)"),
+        ("drift-wrong-type", "progress: the spec says integer (observed: string)"),
+        (
+            "drift-unknown-state",
+            "state: 'defrosting' is not a documented value (pending, running, succeeded, "
+            "error) (observed: string)",
+        ),
+    ],
+)
+def test_a_task_body_drift_is_described_field_by_field(
+    veo_mock: MockServer, fault: str, drift: str
+) -> None:
+    task = veo_mock.state.create_task({"model": "veo3.1-fast", "prompt": "a cat"})
+    veo_mock.faults.add(parse_rule(fault))
+
+    report = checked(veo_mock, task_id=task.id)
+
+    (result,) = [r for r in report.results if r.name == "task"]
+    assert ("drift", [drift]) == (result.status, [str(d) for d in result.drifts])
+
+
+def test_an_error_body_of_another_shape_is_drift_on_the_probes(veo_mock: MockServer) -> None:
+    veo_mock.faults.add(parse_rule("drift-error-shape"))
+
+    report = checked(veo_mock)
+
+    assert {"no-key": "drift", "key": "drift"} == by_name(report)
+    assert all(
+        "error: the spec says object (observed: string)" in [str(d) for d in r.drifts]
+        for r in report.results
+    )
+
+
+def test_spend_checks_every_answer_and_the_video(veo_mock: MockServer) -> None:
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=1, running_steps=2)
+
+    images = [f"https://img.test/{n}.jpg" for n in range(3)]
+
+    report = checked(veo_mock, spend=4, image_urls=images)
+
+    assert "pass" == report.status
+    assert 4 == veo_mock.state.tasks_created
+    modes = ["TEXT", "FIRST&LAST", "REFERENCE", "TEXT"]
+    assert modes == [run.generation_type for run in report.spend]
+    assert [0, 2, 3, 0] == [
+        len(t.body.get("image_urls", [])) for t in veo_mock.state.tasks.values()
+    ]
+    assert all(run.video_bytes and run.queue_seconds is not None for run in report.spend)
+    assert 4 == sum(r.name == "spend-video" and r.status == "pass" for r in report.results)
+
+
+def test_spend_reports_each_drifted_poll_once(veo_mock: MockServer) -> None:
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=2, running_steps=3)
+    veo_mock.faults.add(parse_rule("drift-wrong-type,route=get"))
+
+    report = checked(veo_mock, spend=1)
+
+    polls = [r for r in report.results if r.name == "spend-poll"]
+    assert 1 == len(polls)
+    assert "drift" == report.status
+
+
+@pytest.mark.parametrize(
+    ("fault", "detail"),
+    [
+        ("task-failed", "ended error, no video"),
+        ("truncated-video", "RemoteProtocolError"),
+        ("expired-link", "HTTP 410"),
+    ],
+)
+def test_spend_fails_a_video_that_cannot_be_had(
+    veo_mock: MockServer, fault: str, detail: str
+) -> None:
+    veo_mock.faults.add(parse_rule(fault))
+
+    report = checked(veo_mock, spend=1)
+
+    (video,) = [r for r in report.results if r.name == "spend-video"]
+    assert "fail" == video.status
+    assert detail in video.detail
+    assert "fail" == report.status
+
+
+def test_a_create_without_an_id_ends_that_run(veo_mock: MockServer) -> None:
+    veo_mock.faults.add(parse_rule("malformed,route=create"))
+
+    report = checked(veo_mock, spend=1)
+
+    assert (None, "drift") == (report.spend[0].task_id, by_name(report)["spend-create"])
+
+
+def test_a_non_json_answer_is_drift(veo_mock: MockServer) -> None:
+    task = veo_mock.state.create_task({"model": "veo3.1-fast", "prompt": "a cat"})
+    veo_mock.faults.add(parse_rule("non-json,route=get"))
+
+    report = checked(veo_mock, task_id=task.id)
+
+    (result,) = [r for r in report.results if r.name == "task"]
+    assert ["(body): the spec says a JSON body (observed: not JSON (text/html))"] == [
+        str(d) for d in result.drifts
+    ]
+    assert "drift" == by_name(report)["key"]  # a 200 where the spec says 404
+
+
+def test_an_unknown_task_fails_the_task_check(veo_mock: MockServer) -> None:
+    report = checked(veo_mock, task_id="no-such-task")
+
+    assert "fail" == by_name(report)["task"]
+
+
+def test_a_server_answering_without_a_key_is_drift(veo_mock: MockServer) -> None:
+    veo_mock.faults.add(parse_rule("server-error,route=get,times=1,status=503"))
+
+    report = checked(veo_mock)
+
+    assert "drift" == by_name(report)["no-key"]
+    assert ["status: the spec says 401 without a key (observed: 503)"] == [
+        str(d) for d in report.results[0].drifts
+    ]
+
+
+def test_save_writes_each_exchange_as_json(veo_mock: MockServer, tmp_path: Path) -> None:
+    report = checked(veo_mock)
+
+    written = report.save(tmp_path / "saved")
+
+    assert len(report.exchanges) == len(written)
+    first = json.loads(written[0].read_text(encoding="utf-8"))
+    assert ("no-key", 401) == (first["check"], first["response"]["status"])
+    assert "authorization" not in first["request"]["headers"]
+
+
+def test_an_unreachable_service_is_one_failed_check() -> None:
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+    report = run_check(api_key="sk-Zq7Wx3Pv9Lm2Kt8R", base_url=url)
+
+    assert [("reach", "fail")] == [(r.name, r.status) for r in report.results]
+    assert "could not be reached: ConnectError" in report.results[0].detail
+
+
+def test_a_refused_key_stops_before_anything_else(veo_mock: MockServer) -> None:
+    report = run_check(api_key="sk-Zq7Wx3Pv9Lm2Kt8R", base_url=veo_mock.url, task_id="t", spend=1)
+
+    assert {"no-key": "pass", "key": "fail"} == by_name(report)
+    assert 0 == veo_mock.state.tasks_created
+
+
+def test_a_key_probe_answered_with_another_status_is_drift(veo_mock: MockServer) -> None:
+    veo_mock.faults.add(parse_rule("rate-limit,route=get,times=2"))
+
+    report = checked(veo_mock)
+
+    assert ["status: the spec says 404 for a task that does not exist (observed: 429)"] == [
+        str(d) for d in report.results[1].drifts
+    ]

@@ -1,0 +1,12 @@
+"""``veo check``: the live service tested against the effective spec.
+
+Free by default: the probes never create a task. ``run_check(task_id=...)`` checks a
+task you already have; ``run_check(spend=N)`` runs N real (billed) generations.
+
+Needs the ``check`` extra (jsonschema, PyYAML); ``import veo`` never imports it.
+"""
+
+from veo.check._run import CheckReport, CheckResult, Exchange, SpendRun, run_check
+from veo.check._schema import Drift
+
+__all__ = ["CheckReport", "CheckResult", "Drift", "Exchange", "SpendRun", "run_check"]

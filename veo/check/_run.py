@@ -1,0 +1,361 @@
+"""The checks: free probes, a task the user names, and (paid) real generations."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+
+from veo._client import Veo
+from veo._models import TaskState, VideoTask
+from veo._mp4 import Mp4Check
+from veo._polling import PollSchedule
+from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
+from veo._secret import Secret
+from veo.check._schema import Drift, drifts, response_schema
+
+__all__ = ["CheckReport", "CheckResult", "Exchange", "SpendRun", "run_check"]
+
+PASS, DRIFT, FAIL = "pass", "drift", "fail"
+
+
+@attrs.frozen
+class CheckResult:
+    """One check: ``status`` is ``pass``, ``drift`` (the service departs from the
+    spec) or ``fail`` (it could not be checked: unreachable, key refused, ...)."""
+
+    name: str
+    status: str
+    detail: str
+    drifts: tuple[Drift, ...] = ()
+    seconds: float | None = None
+
+
+@attrs.frozen
+class SpendRun:
+    """One real generation of ``--spend``: its task and how long each phase took."""
+
+    task_id: str | None
+    generation_type: str
+    queue_seconds: float | None = None
+    generation_seconds: float | None = None
+    download_seconds: float | None = None
+    video_bytes: int | None = None
+
+
+@attrs.frozen
+class Exchange:
+    """One request and its answer, redacted (the key never appears)."""
+
+    check: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+
+
+@attrs.frozen
+class CheckReport:
+    """Everything ``veo check`` found."""
+
+    base_url: str
+    results: tuple[CheckResult, ...]
+    spend: tuple[SpendRun, ...] = ()
+    exchanges: tuple[Exchange, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """``fail`` if any check failed, else ``drift`` if any drifted, else ``pass``."""
+        found = {result.status for result in self.results}
+        return FAIL if FAIL in found else DRIFT if DRIFT in found else PASS
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as one JSON-ready document (no exchanges: see ``save``)."""
+        return {
+            "base_url": self.base_url,
+            "status": self.status,
+            "checks": [attrs.asdict(result) for result in self.results],
+            "spend": [attrs.asdict(run) for run in self.spend],
+        }
+
+    def save(self, directory: str | Path) -> list[Path]:
+        """Write each exchange (redacted) as ``NN-check.json`` under ``directory``."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for index, exchange in enumerate(self.exchanges, start=1):
+            path = folder / f"{index:02d}-{exchange.check}.json"
+            text = json.dumps(attrs.asdict(exchange), indent=2, ensure_ascii=False)
+            path.write_text(text + "\n", encoding="utf-8")
+            written.append(path)
+        return written
+
+
+class _Session:
+    """Sends requests, keeps every exchange redacted, and collects the results."""
+
+    def __init__(self, base_url: str, secret: Secret, http: httpx.Client) -> None:
+        self.base_url = base_url
+        self.secret = secret
+        self.http = http
+        self.results: list[CheckResult] = []
+        self.exchanges: list[Exchange] = []
+
+    def send(
+        self, check: str, method: str, url: str, authorization: str | None, **kwargs: Any
+    ) -> tuple[httpx.Response, float]:
+        headers = {"Authorization": authorization} if authorization else {}
+        request = self.http.build_request(method, url, headers=headers, **kwargs)
+        shown = {
+            "method": method,
+            "url": self.secret.redact(str(request.url)),
+            "headers": {k: self.secret.redact(v) for k, v in request.headers.items()},
+            "body": self.secret.redact(request.content.decode("utf-8", "replace")) or None,
+        }
+        start = time.perf_counter()
+        try:
+            response = self.http.send(request)
+        except httpx.HTTPError as exc:
+            self.exchanges.append(Exchange(check, shown, None))
+            raise _Unreachable(self.secret.redact(f"{type(exc).__name__}: {exc}")) from None
+        seconds = time.perf_counter() - start
+        text = response.content.decode("utf-8", "replace") if _is_text(response) else None
+        answer = {
+            "status": response.status_code,
+            "headers": {k: self.secret.redact(v) for k, v in response.headers.items()},
+            "body": self.secret.redact(text)
+            if text is not None
+            else f"<{len(response.content)} bytes>",
+            "seconds": round(seconds, 4),
+        }
+        self.exchanges.append(Exchange(check, shown, answer))
+        return response, seconds
+
+    def add(self, result: CheckResult) -> None:
+        self.results.append(result)
+
+
+class _Unreachable(Exception):
+    pass
+
+
+def _is_text(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "")
+    return not kind.startswith(("video/", "application/octet-stream"))
+
+
+def _body(response: httpx.Response) -> tuple[Any, Drift | None]:
+    try:
+        return response.json(), None
+    except ValueError:
+        kind = response.headers.get("content-type", "none")
+        return None, Drift("(body)", "the spec says a JSON body", f"not JSON ({kind})")
+
+
+def _conforms(
+    name: str, response: httpx.Response, operation: str, seconds: float, what: str
+) -> CheckResult:
+    """A result for one answer: its body checked against the spec for its status."""
+    body, not_json = _body(response)
+    found = (
+        [not_json] if not_json else drifts(body, response_schema(operation, response.status_code))
+    )
+    status = DRIFT if found else PASS
+    detail = f"{what}: HTTP {response.status_code}" + (f", {len(found)} drift(s)" if found else "")
+    return CheckResult(name, status, detail, tuple(found), seconds)
+
+
+def _probe_id() -> str:
+    return f"veo-check-{secrets.token_hex(8)}"
+
+
+def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
+    """The free probes; return the Authorization form the service accepts (or None)."""
+    url = f"{session.base_url}/v1/videos/tasks/{_probe_id()}"
+    response, seconds = session.send("no-key", "GET", url, None)
+    if response.status_code == 401:
+        session.add(_conforms("no-key", response, "getVideoTask", seconds, "refused without a key"))
+    else:
+        drift = Drift("status", "the spec says 401 without a key", str(response.status_code))
+        session.add(CheckResult("no-key", DRIFT, "answered without a key", (drift,), seconds))
+    response, seconds = session.send("key", "GET", url, authorization)
+    accepted = authorization
+    auth_drift: tuple[Drift, ...] = ()
+    if response.status_code == 401 and bearer != authorization:
+        response, seconds = session.send("key", "GET", url, bearer)
+        accepted = bearer
+        auth_drift = (
+            Drift(
+                "Authorization",
+                "the spec says the raw key; the service refused it and accepted 'Bearer <key>'",
+                "Bearer",
+            ),
+        )
+    if response.status_code == 401:
+        session.add(CheckResult("key", FAIL, "the key was refused (HTTP 401)", (), seconds))
+        return None
+    if response.status_code != 404:
+        drift = Drift(
+            "status", "the spec says 404 for a task that does not exist", str(response.status_code)
+        )
+        session.add(CheckResult("key", DRIFT, "key accepted", (*auth_drift, drift), seconds))
+        return accepted
+    result = _conforms("key", response, "getVideoTask", seconds, "key accepted, unknown task")
+    found = (*auth_drift, *result.drifts)
+    session.add(attrs.evolve(result, status=DRIFT if found else PASS, drifts=found))
+    return accepted
+
+
+def _task(session: _Session, task_id: str, authorization: str) -> Any:
+    url = f"{session.base_url}/v1/videos/tasks/{task_id}"
+    response, seconds = session.send("task", "GET", url, authorization)
+    if response.status_code != 200:
+        session.add(
+            CheckResult("task", FAIL, f"task {task_id}: HTTP {response.status_code}", (), seconds)
+        )
+        return None
+    session.add(_conforms("task", response, "getVideoTask", seconds, f"task {task_id}"))
+    return _body(response)[0]
+
+
+def spend_bodies(count: int, image_urls: Sequence[str]) -> list[dict[str, Any]]:
+    """The create bodies of ``--spend``: TEXT, then FIRST&LAST (with 1-2 of the images)
+    and REFERENCE (with 3, 16:9), in turn, as far as the images given allow."""
+    prompt = "A paper boat drifts down a rainy street"
+    plans: list[dict[str, Any]] = [{"generation_type": "TEXT"}]
+    if image_urls:
+        plans.append({"generation_type": "FIRST&LAST", "image_urls": list(image_urls[:2])})
+    if len(image_urls) >= 3:
+        reference = {"generation_type": "REFERENCE", "image_urls": list(image_urls[:3])}
+        plans.append({**reference, "aspect_ratio": "16:9"})
+    base = {"model": DEFAULT_MODEL, "prompt": prompt, "duration": DEFAULT_DURATION}
+    return [{**base, **plans[index % len(plans)]} for index in range(count)]
+
+
+def _spend_one(
+    session: _Session,
+    authorization: str,
+    body: dict[str, Any],
+    schedule: PollSchedule,
+    sleep: Callable[[float], None],
+    timeout: float,
+) -> SpendRun:
+    mode = str(body["generation_type"])
+    url = f"{session.base_url}/v1/videos/generations"
+    response, seconds = session.send("spend-create", "POST", url, authorization, json=body)
+    session.add(
+        _conforms("spend-create", response, "createVideoGeneration", seconds, f"create {mode}")
+    )
+    created, _ = _body(response)
+    task_id = created.get("id") if isinstance(created, dict) else None
+    if response.status_code != 200 or not isinstance(task_id, str) or not task_id:
+        return SpendRun(None, mode)
+    start = time.monotonic()
+    queued: float | None = None
+    polls, seen = 0, set()
+    task: VideoTask | None = None
+    while time.monotonic() - start < timeout:
+        polls += 1
+        response, seconds = session.send(
+            "spend-poll", "GET", f"{session.base_url}/v1/videos/tasks/{task_id}", authorization
+        )
+        result = _conforms(
+            "spend-poll", response, "getVideoTask", seconds, f"poll {polls} of {task_id}"
+        )
+        if result.status != PASS and str(result.drifts) not in seen:
+            seen.add(str(result.drifts))
+            session.add(result)
+        data, _ = _body(response)
+        task = (
+            VideoTask.from_json(data)
+            if isinstance(data, dict) and response.status_code == 200
+            else None
+        )
+        if task is not None and queued is None and task.state is not TaskState.PENDING:
+            queued = time.monotonic() - start
+        if task is not None and task.state.finished:
+            break
+        sleep(schedule.delay(polls, time.monotonic() - start))
+    generated = time.monotonic() - start
+    if task is None or task.state is not TaskState.SUCCEEDED or not task.video_url:
+        state = task.raw_state if task else "unknown"
+        session.add(CheckResult("spend-video", FAIL, f"task {task_id} ended {state}, no video"))
+        return SpendRun(task_id, mode, queued, generated)
+    try:
+        response, seconds = session.send("spend-download", "GET", task.video_url, None)
+    except _Unreachable as exc:
+        session.add(CheckResult("spend-video", FAIL, f"video of {task_id}: {exc}"))
+        return SpendRun(task_id, mode, queued, generated - (queued or 0.0))
+    check = Mp4Check()
+    check.feed(response.content)
+    problem = check.problem() if response.content[4:8] == b"ftyp" else "not an MP4 (no ftyp box)"
+    if response.status_code != 200 or problem:
+        detail = f"video of {task_id}: HTTP {response.status_code}, {problem or 'empty'}"
+        session.add(CheckResult("spend-video", FAIL, detail, (), seconds))
+    else:
+        detail = f"video of {task_id}: a whole MP4 of {len(response.content)} bytes"
+        session.add(CheckResult("spend-video", PASS, detail, (), seconds))
+    return SpendRun(
+        task_id, mode, queued, generated - (queued or 0.0), seconds, len(response.content)
+    )
+
+
+def run_check(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    task_id: str | None = None,
+    spend: int = 0,
+    image_urls: Sequence[str] = (),
+    poll_schedule: PollSchedule | None = None,
+    timeout: float = 900.0,
+    http_client: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CheckReport:
+    """Check the service at ``base_url`` against the effective spec.
+
+    The probes are free: they never create a task. ``task_id`` checks a task you have.
+    ``spend`` runs that many real generations (each is billed; see ``spend_bodies``
+    for how ``image_urls`` spread them over the generation types), checks every
+    answer, downloads each video and checks it is a whole MP4.
+
+    Key and base URL come from the arguments or ``DUOMI_API_KEY`` / ``DUOMI_BASE_URL``,
+    with ``Veo``'s rules.
+
+    Raises:
+        ConfigurationError: no usable key or base URL.
+    """
+    config = Veo(api_key=api_key, base_url=base_url)
+    config.close()
+    secret = config._secret
+    raw = secret.reveal()
+    base = str(config.base_url).rstrip("/")
+    with _client(http_client) as http:
+        session = _Session(base, secret, http)
+        try:
+            accepted = _probes(session, raw, f"Bearer {raw}")
+            runs: list[SpendRun] = []
+            if accepted is not None and task_id is not None:
+                _task(session, task_id, accepted)
+            if accepted is not None:
+                schedule = poll_schedule or PollSchedule()
+                for body in spend_bodies(spend, image_urls):
+                    runs.append(_spend_one(session, accepted, body, schedule, sleep, timeout))
+        except _Unreachable as exc:
+            session.add(CheckResult("reach", FAIL, f"{base} could not be reached: {exc}"))
+            runs = []
+    return CheckReport(base, tuple(session.results), tuple(runs), tuple(session.exchanges))
+
+
+@contextmanager
+def _client(http_client: httpx.Client | None) -> Iterator[httpx.Client]:
+    if http_client is not None:
+        yield http_client
+        return
+    with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True) as http:
+        yield http

@@ -1,0 +1,147 @@
+"""The effective spec's response schemas, and a body checked against one field by field.
+
+Validation is ``jsonschema`` (Draft 4, the dialect OpenAPI 3.0 schemas extend), on the
+schemas of the spec the installed ``veo_api`` was generated from, with ``$ref``
+resolved and ``nullable`` honoured. A body is checked twice: as the spec allows it, and
+with the spec's open enums closed, so a value the vendor never documented (a new task
+state) is reported as drift although it still parses.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from importlib import resources
+from typing import Any
+
+import attrs
+import jsonschema
+import yaml
+
+__all__ = ["Drift", "drifts", "load_spec", "response_schema"]
+
+
+@attrs.frozen
+class Drift:
+    """One way a body departs from the spec.
+
+    Attributes:
+        path: where, as a dotted field path (``data.videos[0].url``), or what
+            (``Authorization``, ``status``).
+        problem: what the spec says and what came instead.
+        observed: the JSON type of the value that came (``missing`` when absent).
+    """
+
+    path: str
+    problem: str
+    observed: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem} (observed: {self.observed})"
+
+
+@functools.cache
+def load_spec() -> dict[str, Any]:
+    """The effective spec shipped in the ``veo_api`` package."""
+    text = resources.files("veo_api").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    spec: dict[str, Any] = yaml.safe_load(text)
+    return spec
+
+
+def _inline(node: Any, spec: dict[str, Any], depth: int = 0) -> Any:
+    """``node`` with every ``$ref`` replaced by its target and ``nullable`` as a type."""
+    if depth > 32:
+        raise ValueError("the spec's $ref chain is too deep")
+    if isinstance(node, list):
+        return [_inline(item, spec, depth + 1) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return _inline(target, spec, depth + 1)
+    inlined = {key: _inline(value, spec, depth + 1) for key, value in node.items()}
+    if inlined.pop("nullable", False) and isinstance(inlined.get("type"), str):
+        inlined["type"] = [inlined["type"], "null"]
+    return inlined
+
+
+def response_schema(operation_id: str, status: int) -> dict[str, Any] | None:
+    """The JSON schema of ``operation_id``'s answer with ``status`` (or ``default``)."""
+    spec = load_spec()
+    for item in spec["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                responses = operation.get("responses", {})
+                response = responses.get(str(status), responses.get("default"))
+                if response is None:
+                    return None
+                content = _inline(response, spec).get("content") or {}
+                media: dict[str, Any] = content.get("application/json") or next(
+                    iter(content.values()), {}
+                )
+                schema: dict[str, Any] | None = media.get("schema")
+                return schema
+    raise KeyError(f"the installed spec has no operation {operation_id!r}")
+
+
+def _closed(schema: Any) -> Any:
+    """``schema`` with each open enum (``anyOf: [{enum}, {type}]``) closed to its values."""
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    branches = schema.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and "enum" in branches[0]:
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        return {**rest, **branches[0]}
+    return {key: _closed(value) for key, value in schema.items()}
+
+
+_JSON_TYPES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".")
+
+
+def _describe(error: jsonschema.ValidationError) -> Drift:
+    path = _path(error.absolute_path)
+    if error.validator == "required":
+        missing = str(error.message).split("'")[1]
+        return Drift(f"{path}.{missing}".lstrip("."), "required by the spec", "missing")
+    where = path or "(body)"
+    if error.validator == "enum":
+        values: Any = error.validator_value
+        listed = ", ".join(str(v) for v in values)
+        problem = f"{error.instance!r} is not a documented value ({listed})"
+    elif error.validator == "type":
+        problem = f"the spec says {error.validator_value}"
+    else:
+        problem = f"breaks {error.validator}: {error.message}"
+    return Drift(where, problem, _json_type(error.instance))
+
+
+def drifts(body: Any, schema: dict[str, Any] | None) -> list[Drift]:
+    """Every way ``body`` departs from ``schema`` (documented values included), sorted."""
+    if schema is None:
+        return []
+    validator = jsonschema.Draft4Validator(_closed(copy.deepcopy(schema)))
+    found = {str(d): d for d in map(_describe, validator.iter_errors(body))}
+    return [found[key] for key in sorted(found)]
