@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,30 @@ def test_a_key_probe_answered_with_another_status_is_drift(veo_mock: MockServer)
     assert ["status: the spec says 404 for a task that does not exist (observed: 429)"] == [
         str(d) for d in report.results[1].drifts
     ]
+
+
+def test_a_hostile_answer_is_not_read_past_the_cap() -> None:
+    """A service answering with an endless body cannot make the check read it all."""
+    import httpx
+
+    from veo.check._run import MAX_BODY_BYTES
+
+    served: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        for _ in range(10_000):  # 640 MB if read to the end
+            served.append(1)
+            yield b"x" * 65536
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "authorization" not in request.headers:
+            return httpx.Response(401, json={"message": "no key"})
+        return httpx.Response(404, content=endless())
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    report = run_check(api_key="sk-Zq7Wx3Pv9Lm2Kt8R", base_url="https://api.test", http_client=http)
+
+    assert [
+        f"(body): an API answer is small JSON (at most {MAX_BODY_BYTES} bytes) (observed: larger)"
+    ] == [str(d) for d in report.results[1].drifts]
+    assert len(served) * 65536 <= MAX_BODY_BYTES + 2 * 65536

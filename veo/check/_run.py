@@ -24,6 +24,8 @@ from veo.check._schema import Drift, drifts, response_schema
 __all__ = ["CheckReport", "CheckResult", "Exchange", "SpendRun", "run_check"]
 
 PASS, DRIFT, FAIL = "pass", "drift", "fail"
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""The largest API answer read (videos are streamed through the MP4 check, not kept)."""
 
 
 @attrs.frozen
@@ -107,8 +109,18 @@ class _Session:
         self.exchanges: list[Exchange] = []
 
     def send(
-        self, check: str, method: str, url: str, authorization: str | None, **kwargs: Any
-    ) -> tuple[httpx.Response, float]:
+        self,
+        check: str,
+        method: str,
+        url: str,
+        authorization: str | None,
+        *,
+        sink: Callable[[bytes], None] | None = None,
+        **kwargs: Any,
+    ) -> _Answer:
+        """One exchange, recorded redacted. The body is streamed: an API answer is kept
+        up to ``MAX_BODY_BYTES`` (a larger one is drift, not read further); with
+        ``sink`` (a video) every chunk goes there and nothing is kept."""
         headers = {"Authorization": authorization} if authorization else {}
         request = self.http.build_request(method, url, headers=headers, **kwargs)
         shown = {
@@ -118,23 +130,46 @@ class _Session:
             "body": self.secret.redact(request.content.decode("utf-8", "replace")) or None,
         }
         start = time.perf_counter()
+        chunks: list[bytes] = []
+        size, too_big = 0, False
         try:
-            response = self.http.send(request)
+            response = self.http.send(request, stream=True)
+            try:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if sink is not None:
+                        sink(chunk)
+                    elif size > MAX_BODY_BYTES:
+                        too_big = True
+                        break
+                    else:
+                        chunks.append(chunk)
+            finally:
+                response.close()
         except httpx.HTTPError as exc:
             self.exchanges.append(Exchange(check, shown, None))
             raise _Unreachable(self.secret.redact(f"{type(exc).__name__}: {exc}")) from None
-        seconds = time.perf_counter() - start
-        text = response.content.decode("utf-8", "replace") if _is_text(response) else None
-        answer = {
-            "status": response.status_code,
+        answer = _Answer(
+            response.status_code,
+            response.headers,
+            b"".join(chunks),
+            size,
+            time.perf_counter() - start,
+            too_big,
+        )
+        body = (
+            self.secret.redact(answer.content.decode("utf-8", "replace"))
+            if sink is None
+            else f"<{size} bytes>"
+        )
+        recorded = {
+            "status": answer.status_code,
             "headers": {k: self.secret.redact(v) for k, v in response.headers.items()},
-            "body": self.secret.redact(text)
-            if text is not None
-            else f"<{len(response.content)} bytes>",
-            "seconds": round(seconds, 4),
+            "body": body,
+            "seconds": round(answer.seconds, 4),
         }
-        self.exchanges.append(Exchange(check, shown, answer))
-        return response, seconds
+        self.exchanges.append(Exchange(check, shown, recorded))
+        return answer
 
     def add(self, result: CheckResult) -> None:
         self.results.append(result)
@@ -144,22 +179,28 @@ class _Unreachable(Exception):
     pass
 
 
-def _is_text(response: httpx.Response) -> bool:
-    kind = response.headers.get("content-type", "")
-    return not kind.startswith(("video/", "application/octet-stream"))
+@attrs.frozen
+class _Answer:
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    size: int
+    seconds: float
+    too_big: bool = False
 
 
-def _body(response: httpx.Response) -> tuple[Any, Drift | None]:
+def _body(response: _Answer) -> tuple[Any, Drift | None]:
+    if response.too_big:
+        limit = f"at most {MAX_BODY_BYTES} bytes"
+        return None, Drift("(body)", f"an API answer is small JSON ({limit})", "larger")
     try:
-        return response.json(), None
-    except ValueError:
+        return json.loads(response.content), None
+    except (ValueError, RecursionError):
         kind = response.headers.get("content-type", "none")
         return None, Drift("(body)", "the spec says a JSON body", f"not JSON ({kind})")
 
 
-def _conforms(
-    name: str, response: httpx.Response, operation: str, seconds: float, what: str
-) -> CheckResult:
+def _conforms(name: str, response: _Answer, operation: str, what: str) -> CheckResult:
     """A result for one answer: its body checked against the spec for its status."""
     body, not_json = _body(response)
     found = (
@@ -167,7 +208,7 @@ def _conforms(
     )
     status = DRIFT if found else PASS
     detail = f"{what}: HTTP {response.status_code}" + (f", {len(found)} drift(s)" if found else "")
-    return CheckResult(name, status, detail, tuple(found), seconds)
+    return CheckResult(name, status, detail, tuple(found), response.seconds)
 
 
 def _probe_id() -> str:
@@ -177,17 +218,19 @@ def _probe_id() -> str:
 def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
     """The free probes; return the Authorization form the service accepts (or None)."""
     url = f"{session.base_url}/v1/videos/tasks/{_probe_id()}"
-    response, seconds = session.send("no-key", "GET", url, None)
+    response = session.send("no-key", "GET", url, None)
     if response.status_code == 401:
-        session.add(_conforms("no-key", response, "getVideoTask", seconds, "refused without a key"))
+        session.add(_conforms("no-key", response, "getVideoTask", "refused without a key"))
     else:
         drift = Drift("status", "the spec says 401 without a key", str(response.status_code))
-        session.add(CheckResult("no-key", DRIFT, "answered without a key", (drift,), seconds))
-    response, seconds = session.send("key", "GET", url, authorization)
+        session.add(
+            CheckResult("no-key", DRIFT, "answered without a key", (drift,), response.seconds)
+        )
+    response = session.send("key", "GET", url, authorization)
     accepted = authorization
     auth_drift: tuple[Drift, ...] = ()
     if response.status_code == 401 and bearer != authorization:
-        response, seconds = session.send("key", "GET", url, bearer)
+        response = session.send("key", "GET", url, bearer)
         accepted = bearer
         auth_drift = (
             Drift(
@@ -197,15 +240,19 @@ def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
             ),
         )
     if response.status_code == 401:
-        session.add(CheckResult("key", FAIL, "the key was refused (HTTP 401)", (), seconds))
+        session.add(
+            CheckResult("key", FAIL, "the key was refused (HTTP 401)", (), response.seconds)
+        )
         return None
     if response.status_code != 404:
         drift = Drift(
             "status", "the spec says 404 for a task that does not exist", str(response.status_code)
         )
-        session.add(CheckResult("key", DRIFT, "key accepted", (*auth_drift, drift), seconds))
+        session.add(
+            CheckResult("key", DRIFT, "key accepted", (*auth_drift, drift), response.seconds)
+        )
         return accepted
-    result = _conforms("key", response, "getVideoTask", seconds, "key accepted, unknown task")
+    result = _conforms("key", response, "getVideoTask", "key accepted, unknown task")
     found = (*auth_drift, *result.drifts)
     session.add(attrs.evolve(result, status=DRIFT if found else PASS, drifts=found))
     return accepted
@@ -213,13 +260,15 @@ def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
 
 def _task(session: _Session, task_id: str, authorization: str) -> Any:
     url = f"{session.base_url}/v1/videos/tasks/{task_id}"
-    response, seconds = session.send("task", "GET", url, authorization)
+    response = session.send("task", "GET", url, authorization)
     if response.status_code != 200:
         session.add(
-            CheckResult("task", FAIL, f"task {task_id}: HTTP {response.status_code}", (), seconds)
+            CheckResult(
+                "task", FAIL, f"task {task_id}: HTTP {response.status_code}", (), response.seconds
+            )
         )
         return None
-    session.add(_conforms("task", response, "getVideoTask", seconds, f"task {task_id}"))
+    session.add(_conforms("task", response, "getVideoTask", f"task {task_id}"))
     return _body(response)[0]
 
 
@@ -247,10 +296,8 @@ def _spend_one(
 ) -> SpendRun:
     mode = str(body["generation_type"])
     url = f"{session.base_url}/v1/videos/generations"
-    response, seconds = session.send("spend-create", "POST", url, authorization, json=body)
-    session.add(
-        _conforms("spend-create", response, "createVideoGeneration", seconds, f"create {mode}")
-    )
+    response = session.send("spend-create", "POST", url, authorization, json=body)
+    session.add(_conforms("spend-create", response, "createVideoGeneration", f"create {mode}"))
     created, _ = _body(response)
     task_id = created.get("id") if isinstance(created, dict) else None
     if response.status_code != 200 or not isinstance(task_id, str) or not task_id:
@@ -261,12 +308,10 @@ def _spend_one(
     task: VideoTask | None = None
     while time.monotonic() - start < timeout:
         polls += 1
-        response, seconds = session.send(
+        response = session.send(
             "spend-poll", "GET", f"{session.base_url}/v1/videos/tasks/{task_id}", authorization
         )
-        result = _conforms(
-            "spend-poll", response, "getVideoTask", seconds, f"poll {polls} of {task_id}"
-        )
+        result = _conforms("spend-poll", response, "getVideoTask", f"poll {polls} of {task_id}")
         if result.status != PASS and str(result.drifts) not in seen:
             seen.add(str(result.drifts))
             session.add(result)
@@ -286,23 +331,27 @@ def _spend_one(
         state = task.raw_state if task else "unknown"
         session.add(CheckResult("spend-video", FAIL, f"task {task_id} ended {state}, no video"))
         return SpendRun(task_id, mode, queued, generated)
+    check, head = Mp4Check(), bytearray()
+
+    def sink(chunk: bytes) -> None:
+        check.feed(chunk)
+        if len(head) < 8:
+            head.extend(chunk[: 8 - len(head)])
+
     try:
-        response, seconds = session.send("spend-download", "GET", task.video_url, None)
+        response = session.send("spend-download", "GET", task.video_url, None, sink=sink)
     except _Unreachable as exc:
         session.add(CheckResult("spend-video", FAIL, f"video of {task_id}: {exc}"))
         return SpendRun(task_id, mode, queued, generated - (queued or 0.0))
-    check = Mp4Check()
-    check.feed(response.content)
-    problem = check.problem() if response.content[4:8] == b"ftyp" else "not an MP4 (no ftyp box)"
+    problem = check.problem() if head[4:8] == b"ftyp" else "not an MP4 (no ftyp box)"
     if response.status_code != 200 or problem:
-        detail = f"video of {task_id}: HTTP {response.status_code}, {problem or 'empty'}"
-        session.add(CheckResult("spend-video", FAIL, detail, (), seconds))
+        detail = f"video of {task_id}: HTTP {response.status_code}, {problem}"
+        session.add(CheckResult("spend-video", FAIL, detail, (), response.seconds))
     else:
-        detail = f"video of {task_id}: a whole MP4 of {len(response.content)} bytes"
-        session.add(CheckResult("spend-video", PASS, detail, (), seconds))
-    return SpendRun(
-        task_id, mode, queued, generated - (queued or 0.0), seconds, len(response.content)
-    )
+        detail = f"video of {task_id}: a whole MP4 of {response.size} bytes"
+        session.add(CheckResult("spend-video", PASS, detail, (), response.seconds))
+    download = response.seconds
+    return SpendRun(task_id, mode, queued, generated - (queued or 0.0), download, response.size)
 
 
 def run_check(
