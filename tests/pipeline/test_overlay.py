@@ -136,8 +136,16 @@ def test_every_project_overlay_action_explains_itself() -> None:
     actions = load_yaml(OVERLAY)["actions"]
 
     undocumented = [a["target"] for a in actions if not str(a.get("description", "")).strip()]
+    unsourced = [
+        a["target"]
+        for a in actions
+        if not str(a.get("description", ""))
+        .lower()
+        .startswith(("vendor prose", "tooling", "observed"))
+    ]
 
     assert [] == undocumented
+    assert [] == unsourced, "each action says: vendor prose, tooling or observed"
 
 
 def test_project_overlay_fails_loudly_when_the_vendor_renames_the_path(upstream: Path) -> None:
