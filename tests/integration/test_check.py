@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from veo import PollSchedule
+from veo import InvalidRequestError, PollSchedule
 from veo.check import CheckReport, run_check
 from veo.mock import Lifecycle, parse_rule
 from veo.testing import MockServer
@@ -214,3 +214,29 @@ def test_a_hostile_answer_is_not_read_past_the_cap() -> None:
         f"(body): an API answer is small JSON (at most {MAX_BODY_BYTES} bytes) (observed: larger)"
     ] == [str(d) for d in report.results[1].drifts]
     assert len(served) * 65536 <= MAX_BODY_BYTES + 2 * 65536
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"task_id": ".."}, "task_id"),
+        ({"task_id": ""}, "task_id"),
+        ({"spend": 1, "image_urls": ["ftp://img.test/a.jpg"]}, "image_urls[0]"),
+    ],
+)
+def test_bad_input_is_refused_before_any_request(
+    veo_mock: MockServer, options: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        checked(veo_mock, **options)
+
+    assert field in [p.field for p in info.value.problems]
+    assert [] == veo_mock.state.log
+
+
+def test_a_task_id_is_one_path_segment(veo_mock: MockServer) -> None:
+    report = checked(veo_mock, task_id="a/../../v1/videos/generations")
+
+    assert "fail" == by_name(report)["task"]
+    escaped = "/tasks/a%2F..%2F..%2Fv1%2Fvideos%2Fgenerations"
+    assert report.exchanges[-1].request["url"].endswith(escaped)

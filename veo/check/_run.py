@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import attrs
 import httpx
 
-from veo._client import Veo
-from veo._models import TaskState, VideoTask
+from veo._client import Veo, task_id_of
+from veo._models import TaskState, VideoRequest, VideoTask
 from veo._mp4 import Mp4Check
 from veo._polling import PollSchedule
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
@@ -259,7 +260,7 @@ def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
 
 
 def _task(session: _Session, task_id: str, authorization: str) -> Any:
-    url = f"{session.base_url}/v1/videos/tasks/{task_id}"
+    url = f"{session.base_url}/v1/videos/tasks/{quote(task_id, safe='')}"
     response = session.send("task", "GET", url, authorization)
     if response.status_code != 200:
         session.add(
@@ -378,7 +379,13 @@ def run_check(
 
     Raises:
         ConfigurationError: no usable key or base URL.
+        InvalidRequestError: an unusable ``task_id`` or ``image_urls``; nothing was sent.
     """
+    if task_id is not None:
+        task_id = task_id_of(task_id)  # refuses "", ".", ".." and what UTF-8 cannot carry
+    if image_urls:
+        VideoRequest("check", image_urls=list(image_urls)).to_body()  # the URL rules
+    bodies = spend_bodies(spend, image_urls)
     config = Veo(api_key=api_key, base_url=base_url)
     config.close()
     secret = config._secret
@@ -393,7 +400,7 @@ def run_check(
                 _task(session, task_id, accepted)
             if accepted is not None:
                 schedule = poll_schedule or PollSchedule()
-                for body in spend_bodies(spend, image_urls):
+                for body in bodies:
                     runs.append(_spend_one(session, accepted, body, schedule, sleep, timeout))
         except _Unreachable as exc:
             session.add(CheckResult("reach", FAIL, f"{base} could not be reached: {exc}"))
