@@ -208,6 +208,60 @@ def polling() -> dict[str, Any]:
     return out
 
 
+PROFILES: dict[str, Callable[[float, float], int | None]] = {
+    "linear": lambda t, d: int(100 * t / d),
+    "stepwise": lambda t, d: 25 * int(4 * t / d),
+    "none": lambda t, d: None,
+}
+
+
+class VirtualClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def waited(profile: Callable[[float, float], int | None], duration: float) -> tuple[int, float]:
+    """(polls, lag) of ``wait`` on a task that ends at ``duration`` reporting ``profile``."""
+    from veo._polling import WaitLoop
+
+    clock = VirtualClock()
+    loop = WaitLoop("t", 3600.0, None, PollSchedule(), veo.RetryPolicy(), clock)
+    polls = 0
+    while True:
+        polls += 1
+        done = clock.now >= duration
+        body = {"id": "t", "state": "succeeded" if done else "running"}
+        body["progress"] = 100 if done else profile(clock.now, duration)
+        result = loop.step(veo.VideoTask.from_json(body))
+        if isinstance(result, veo.VideoTask):
+            return polls, clock.now - duration
+        clock.now += result
+
+
+def progress_polling() -> dict[str, Any]:
+    """Each progress profile over task durations of 30-360 s, next to the schedule alone
+    (the same tasks reporting no progress), on a virtual clock."""
+    durations = range(30, 361, 5)
+    schedule = [waited(PROFILES["none"], d) for d in durations]
+    out: dict[str, Any] = {"durations": [durations.start, durations.stop - 1, durations.step]}
+    for name, profile in PROFILES.items():
+        runs = [waited(profile, d) for d in durations]
+        worse = sum(
+            p > sp or lag > slag + 1e-9 for (p, lag), (sp, slag) in zip(runs, schedule, strict=True)
+        )
+        out[name] = {
+            "median_lag": statistics.median(lag for _, lag in runs),
+            "schedule_median_lag": statistics.median(lag for _, lag in schedule),
+            "polls": sum(p for p, _ in runs),
+            "schedule_polls": sum(p for p, _ in schedule),
+            "worse_durations": worse,
+        }
+    return out
+
+
 # 4. Download ---------------------------------------------------------------------------
 
 
@@ -368,6 +422,19 @@ def table(results: dict[str, Any]) -> str:
     )
     mock_text = f"create {mk['create_per_second']:.0f}/s, get {mk['get_per_second']:.0f}/s"
     fx = results["fixture_generate"]
+    pp = results["progress_polling"]
+
+    def profile_text(name: str) -> str:
+        r = pp[name]
+        return (
+            f"median lag {r['median_lag']:.2f} s (schedule {r['schedule_median_lag']:.2f} s), "
+            f"{r['polls']} polls (schedule {r['schedule_polls']}), "
+            f"{r['worse_durations']} durations worse"
+        )
+
+    lin, step, none = pp["linear"], pp["stepwise"], pp["none"]
+    linear_ok = lin["median_lag"] <= 2 and lin["polls"] <= lin["schedule_polls"]
+    none_ok = none["polls"] == none["schedule_polls"] and none["worse_durations"] == 0
     fixture_text = f"median {fx['median_s'] * 1e3:.0f} ms, slowest {fx['max_s'] * 1e3:.0f} ms"
     per_call_ok = ok(pc["ratio_median"] <= 1.10)
     poll60_ok = ok(p60["polls"] <= 10 and p60["lag"] <= 10)
@@ -377,6 +444,19 @@ def table(results: dict[str, Any]) -> str:
         ("2 async fan-out 1000 @100", fanout_text, "ratio <= 1.10, conns <= 100", ok(fanout_ok)),
         ("3 polling, 60 s task", poll60_text, "<= 10 polls, <= 10 s", poll60_ok),
         ("3 polling, 360 s task", poll360_text, "<= 40 polls", ok(p360["polls"] <= 40)),
+        (
+            "3 progress: linear, 30-360 s",
+            profile_text("linear"),
+            "lag <= 2 s, polls <= sched.",
+            ok(linear_ok and lin["worse_durations"] == 0),
+        ),
+        (
+            "3 progress: stepwise",
+            profile_text("stepwise"),
+            "no duration worse",
+            ok(step["worse_durations"] == 0),
+        ),
+        ("3 progress: none", profile_text("none"), "identical to schedule", ok(none_ok)),
         ("4 download 200 MB", download_text, ">= 0.9, RSS <= 20 MB", ok(download_ok)),
         ("5 import time", import_text, "ratio <= 1.5", ok(im["ratio_median"] <= 1.5)),
         ("6 mock throughput", mock_text, "reported", "-"),
@@ -403,6 +483,7 @@ def main() -> int:
     }
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("polling", polling),
+        ("progress_polling", progress_polling),
         ("import", import_time),
         ("per_call_cpu", per_call_cpu),
     ]

@@ -16,7 +16,7 @@ from veo._http import Deadline
 from veo._models import TaskState, VideoTask
 from veo._retry import RetryPolicy, should_retry
 
-__all__ = ["PollSchedule", "WaitLoop"]
+__all__ = ["FinishEstimate", "PollSchedule", "WaitLoop"]
 
 logger = logging.getLogger("veo")
 
@@ -47,6 +47,39 @@ class PollSchedule:
 
 
 ProgressCallback = Callable[[VideoTask], object]
+
+ETA_MARGIN = 0.5
+"""Seconds after the estimated finish at which the poll is placed."""
+
+
+@attrs.define
+class FinishEstimate:
+    """When a task will finish, from the progress it reports, assumed linear in time.
+
+    The first report (at any progress) and the latest one with more progress give a
+    rate; no estimate before two reports differ, or when progress goes back.
+    """
+
+    _first: tuple[float, int] | None = None
+    _latest: tuple[float, int] | None = None
+
+    def observe(self, now: float, progress: int | None) -> None:
+        """Take the progress reported at ``now`` (None: not reported)."""
+        if progress is None:
+            return
+        if self._first is None:
+            self._first = (now, progress)
+        elif progress > (self._latest or self._first)[1]:
+            self._latest = (now, progress)
+
+    def finish_at(self) -> float | None:
+        """The estimated moment of 100 %, on the clock ``observe`` was given, or None."""
+        if self._first is None or self._latest is None:
+            return None
+        (t1, p1), (t2, p2) = self._first, self._latest
+        if t2 <= t1:
+            return None
+        return t2 + (100 - p2) * (t2 - t1) / (p2 - p1)
 
 
 class WaitLoop:
@@ -90,6 +123,7 @@ class WaitLoop:
         self._last: VideoTask | None = None
         self._unknown_logged: set[str] = set()
         self._at_deadline = False
+        self._estimate = FinishEstimate()
 
     def step(self, outcome: VideoTask | APIError) -> VideoTask | float:
         """Take one poll's outcome; return the finished task or the seconds to sleep.
@@ -113,17 +147,29 @@ class WaitLoop:
                 return outcome
             if outcome.state is TaskState.FAILED:
                 raise TaskFailedError(outcome)
-        elapsed = self._clock() - self._start
+        now = self._clock()
+        elapsed = now - self._start
         remaining = self._timeout - elapsed
         if remaining <= 0 or self._at_deadline:
             raise WaitTimeoutError(self.task_id, self._timeout, self._last)
-        delay = max(floor, self._schedule.delay(self._polls, elapsed))
+        delay = max(floor, self._planned(now, elapsed))
         # The poll after a sleep that reaches the deadline is the last one, even if the
         # clock's rounding leaves a residue of "time left" too small to ever pass.
         self._at_deadline = delay >= remaining
         return min(delay, remaining)
 
+    def _planned(self, now: float, elapsed: float) -> float:
+        """The schedule's delay, or less when the progress says the task ends sooner:
+        then the poll lands just after the estimated finish, but never sooner than the
+        schedule's first delay (its floor)."""
+        planned = self._schedule.delay(self._polls, elapsed)
+        finish = self._estimate.finish_at()
+        if finish is not None:
+            planned = min(planned, max(self._schedule.initial, finish - now + ETA_MARGIN))
+        return planned
+
     def _observe(self, task: VideoTask) -> None:
+        self._estimate.observe(self._clock(), task.progress)
         previous = self._last
         self._last = task
         if task.state is TaskState.UNKNOWN and task.raw_state not in self._unknown_logged:

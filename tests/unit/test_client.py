@@ -331,7 +331,10 @@ def test_wait_polls_until_success_reporting_progress(
 
     assert veo.TaskState.SUCCEEDED == task.state
     assert [0, 30, 80, 100] == [s.progress for s in seen]
-    assert [2.0, 3.0, 4.5, 6.75] == clock.sleeps
+    # The schedule (2, 3, 4.5, 6.75 s) until the progress promises an earlier finish:
+    # 30 % after 2 s means 100 % at 6.67 s, 80 % at 7.17 s means 8.96 s; each poll
+    # lands half a second after the estimate, never sooner than 2 s after the last.
+    assert pytest.approx([2.0, 3.0, 2.1667, 2.2917], abs=1e-3) == clock.sleeps
 
 
 def test_wait_raises_task_failed_with_the_message(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -17,7 +18,7 @@ from veo import (
     VideoTask,
     WaitTimeoutError,
 )
-from veo._polling import WaitLoop
+from veo._polling import FinishEstimate, WaitLoop
 
 from .conftest import FakeClock
 
@@ -172,3 +173,69 @@ def test_unknown_state_keeps_polling_and_is_logged_once(
 def test_timeout_must_be_positive(clock: FakeClock) -> None:
     with pytest.raises(ValueError, match="timeout"):
         loop(clock, timeout=0)
+
+
+SCHEDULE_60S = [0.0, 2.0, 5.0, 9.5, 16.25, 26.25, 36.25, 46.25, 56.25, 66.25]
+
+
+def poll_times(
+    clock: FakeClock, progress: Callable[[float], int | None], duration: float
+) -> list[float]:
+    """The moments (from the wait's start, on the virtual clock) ``wait`` polls a task
+    that finishes at ``duration`` and reports ``progress`` until then."""
+    start = clock.now
+    waiting = WaitLoop("t", 900.0, None, PollSchedule(), RetryPolicy(), clock)
+    times = []
+    while True:
+        elapsed = clock.now - start
+        times.append(round(elapsed, 2))
+        done = elapsed >= duration
+        body = {"id": "t", "state": "succeeded" if done else "running"}
+        body["progress"] = 100 if done else progress(elapsed)
+        result = waiting.step(VideoTask.from_json(body))
+        if isinstance(result, VideoTask):
+            return times
+        clock.now += result
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        # Linear progress: the schedule until the estimate says sooner, then one poll
+        # half a second after the estimated finish: seen 0.98 s late, not 6.25 s.
+        (lambda t: int(100 * t / 60), [*SCHEDULE_60S[:-1], 60.98]),
+        # Steps of 25 %: the estimate is rough but still earns a poll before the
+        # schedule's next one.
+        (lambda t: 25 * int(4 * t / 60), [*SCHEDULE_60S[:-1], 62.17]),
+        # No progress reported: exactly the schedule.
+        (lambda t: None, SCHEDULE_60S),
+    ],
+    ids=["linear", "stepwise", "no-progress"],
+)
+def test_progress_moves_the_last_poll_close_to_the_finish(
+    clock: FakeClock, profile: Callable[[float], int | None], expected: list[float]
+) -> None:
+    assert expected == poll_times(clock, profile, 60.0)
+
+
+@pytest.mark.parametrize("duration", [30.0, 95.0, 200.0, 360.0])
+def test_the_estimate_never_costs_more_polls_or_more_lag_than_the_schedule(
+    clock: FakeClock, duration: float
+) -> None:
+    linear = poll_times(clock, lambda t: int(100 * t / duration), duration)
+    silent = poll_times(clock, lambda t: None, duration)
+
+    assert len(linear) <= len(silent)
+    assert linear[-1] <= silent[-1]
+    assert linear[-1] - duration <= 2.0
+
+
+def test_the_estimate_needs_two_reports_and_rising_progress() -> None:
+    estimate = FinishEstimate()
+    estimate.observe(0.0, 10)
+    assert estimate.finish_at() is None
+    estimate.observe(5.0, 5)  # progress went back: ignored
+    assert estimate.finish_at() is None
+    estimate.observe(10.0, 30)
+
+    assert 45.0 == estimate.finish_at()  # 2 % a second from 10 % at 0 s: 100 % at 45 s
