@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from veo import InvalidRequestError, PollSchedule
@@ -240,3 +241,24 @@ def test_a_task_id_is_one_path_segment(veo_mock: MockServer) -> None:
     assert "fail" == by_name(report)["task"]
     escaped = "/tasks/a%2F..%2F..%2Fv1%2Fvideos%2Fgenerations"
     assert report.exchanges[-1].request["url"].endswith(escaped)
+
+
+def test_a_key_the_service_echoes_inside_a_body_is_redacted_in_the_report() -> None:
+    import httpx
+
+    key = "sk-Zq7Wx3Pv9Lm2Kt8R"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "authorization" not in request.headers:
+            return httpx.Response(401, json={"message": "no key"})
+        if request.url.path.endswith("/mine"):
+            return httpx.Response(200, json={"id": "mine", "state": key, "progress": key})
+        return httpx.Response(404, json={"message": f"no task for {key}"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    report = run_check(api_key=key, base_url="https://api.test", task_id="mine", http_client=http)
+
+    text = json.dumps(report.to_json()) + json.dumps([attrs.asdict(e) for e in report.exchanges])
+    assert "drift" == report.status
+    assert key not in text
+    assert key[3:11] not in text

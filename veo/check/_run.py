@@ -173,7 +173,12 @@ class _Session:
         return answer
 
     def add(self, result: CheckResult) -> None:
-        self.results.append(result)
+        """Keep a result, redacted: its text may quote what the service sent."""
+        redact = self.secret.redact
+        drifts = tuple(
+            Drift(redact(d.path), redact(d.problem), redact(d.observed)) for d in result.drifts
+        )
+        self.results.append(attrs.evolve(result, detail=redact(result.detail), drifts=drifts))
 
 
 class _Unreachable(Exception):
