@@ -14,6 +14,8 @@ from veo.check import CheckReport, run_check
 from veo.mock import Lifecycle, parse_rule
 from veo.testing import MockServer
 
+from ..helpers import TrickleServer
+
 QUICK = PollSchedule(initial=0.01, factor=1.0, max_delay=0.01, late_max_delay=0.01)
 
 
@@ -262,3 +264,12 @@ def test_a_key_the_service_echoes_inside_a_body_is_redacted_in_the_report() -> N
     assert "drift" == report.status
     assert key not in text
     assert key[3:11] not in text
+
+
+def test_a_trickling_answer_fails_its_check_at_the_answer_deadline() -> None:
+    """Each byte arrives within any read timeout; only a deadline on the answer stops it."""
+    with TrickleServer(interval=0.2, body_size=200) as server:
+        report = run_check(api_key="sk-Zq7Wx3Pv9Lm2Kt8R", base_url=server.url, answer_deadline=1.0)
+
+    assert [("no-key", "fail")] == [(r.name, r.status) for r in report.results]
+    assert "did not finish within 1 s" in report.results[0].detail

@@ -102,8 +102,11 @@ class CheckReport:
 class _Session:
     """Sends requests, keeps every exchange redacted, and collects the results."""
 
-    def __init__(self, base_url: str, secret: Secret, http: httpx.Client) -> None:
+    def __init__(
+        self, base_url: str, secret: Secret, http: httpx.Client, answer_deadline: float
+    ) -> None:
         self.base_url = base_url
+        self.answer_deadline = answer_deadline
         self.secret = secret
         self.http = http
         self.results: list[CheckResult] = []
@@ -137,6 +140,9 @@ class _Session:
             response = self.http.send(request, stream=True)
             try:
                 for chunk in response.iter_bytes():
+                    if time.perf_counter() - start > self.answer_deadline:
+                        self.exchanges.append(Exchange(check, shown, None))
+                        raise _Stalled(check, self.answer_deadline)
                     size += len(chunk)
                     if sink is not None:
                         sink(chunk)
@@ -183,6 +189,14 @@ class _Session:
 
 class _Unreachable(Exception):
     pass
+
+
+class _Stalled(Exception):
+    """An answer that kept coming slower than the check waits (a trickling service)."""
+
+    def __init__(self, check: str, seconds: float) -> None:
+        super().__init__(f"the answer did not finish within {seconds:g} s (still arriving)")
+        self.check = check
 
 
 @attrs.frozen
@@ -369,6 +383,7 @@ def run_check(
     image_urls: Sequence[str] = (),
     poll_schedule: PollSchedule | None = None,
     timeout: float = 900.0,
+    answer_deadline: float = 60.0,
     http_client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CheckReport:
@@ -378,6 +393,9 @@ def run_check(
     ``spend`` runs that many real generations (each is billed; see ``spend_bodies``
     for how ``image_urls`` spread them over the generation types), checks every
     answer, downloads each video and checks it is a whole MP4.
+
+    ``timeout`` bounds each spent task's wait; ``answer_deadline`` each answer, however
+    slowly it trickles in (a stalled answer fails its check and ends the run).
 
     Key and base URL come from the arguments or ``DUOMI_API_KEY`` / ``DUOMI_BASE_URL``,
     with ``Veo``'s rules.
@@ -397,7 +415,7 @@ def run_check(
     raw = secret.reveal()
     base = str(config.base_url).rstrip("/")
     with _client(http_client) as http:
-        session = _Session(base, secret, http)
+        session = _Session(base, secret, http, answer_deadline)
         try:
             accepted = _probes(session, raw, f"Bearer {raw}")
             runs: list[SpendRun] = []
@@ -409,6 +427,9 @@ def run_check(
                     runs.append(_spend_one(session, accepted, body, schedule, sleep, timeout))
         except _Unreachable as exc:
             session.add(CheckResult("reach", FAIL, f"{base} could not be reached: {exc}"))
+            runs = []
+        except _Stalled as exc:
+            session.add(CheckResult(exc.check, FAIL, str(exc)))
             runs = []
     return CheckReport(base, tuple(session.results), tuple(runs), tuple(session.exchanges))
 
