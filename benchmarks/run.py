@@ -215,30 +215,23 @@ PROFILES: dict[str, Callable[[float, float], int | None]] = {
 }
 
 
-class VirtualClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def waited(profile: Callable[[float, float], int | None], duration: float) -> tuple[int, float]:
     """(polls, lag) of ``wait`` on a task that ends at ``duration`` reporting ``profile``."""
     from veo._polling import WaitLoop
+    from veo.mock._server import VirtualClock
 
     clock = VirtualClock()
     loop = WaitLoop("t", 3600.0, None, PollSchedule(), veo.RetryPolicy(), clock)
     polls = 0
     while True:
         polls += 1
-        done = clock.now >= duration
+        done = clock() >= duration
         body = {"id": "t", "state": "succeeded" if done else "running"}
-        body["progress"] = 100 if done else profile(clock.now, duration)
+        body["progress"] = 100 if done else profile(clock(), duration)
         result = loop.step(veo.VideoTask.from_json(body))
         if isinstance(result, veo.VideoTask):
-            return polls, clock.now - duration
-        clock.now += result
+            return polls, clock() - duration
+        clock.sleep(result)
 
 
 def progress_polling() -> dict[str, Any]:

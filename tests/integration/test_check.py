@@ -273,3 +273,24 @@ def test_a_trickling_answer_fails_its_check_at_the_answer_deadline() -> None:
 
     assert [("no-key", "fail")] == [(r.name, r.status) for r in report.results]
     assert "did not finish within 1 s" in report.results[0].detail
+
+
+def test_a_task_id_the_service_returns_is_one_path_segment_when_polled() -> None:
+    import httpx
+
+    polled: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "authorization" not in request.headers:
+            return httpx.Response(401, json={"message": "no key"})
+        if request.method == "POST":
+            return httpx.Response(200, json={"id": "a/../../generations"})
+        if request.url.raw_path.startswith(b"/v1/videos/tasks/veo-check-"):
+            return httpx.Response(404, json={"message": "no such task"})
+        polled.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={"id": "x", "state": "error", "progress": 0})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    run_check(api_key="sk-Zq7Wx3Pv9Lm2Kt8R", base_url="https://api.test", spend=1, http_client=http)
+
+    assert ["/v1/videos/tasks/a%2F..%2F..%2Fgenerations"] == polled

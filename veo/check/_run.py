@@ -20,7 +20,7 @@ from veo._mp4 import Mp4Check
 from veo._polling import PollSchedule
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
 from veo._secret import Secret
-from veo.check._schema import Drift, drifts, response_schema
+from veo.check._schema import Drift, drifts
 
 __all__ = ["CheckReport", "CheckResult", "Exchange", "SpendRun", "run_check"]
 
@@ -223,9 +223,7 @@ def _body(response: _Answer) -> tuple[Any, Drift | None]:
 def _conforms(name: str, response: _Answer, operation: str, what: str) -> CheckResult:
     """A result for one answer: its body checked against the spec for its status."""
     body, not_json = _body(response)
-    found = (
-        [not_json] if not_json else drifts(body, response_schema(operation, response.status_code))
-    )
+    found = [not_json] if not_json else drifts(body, operation, response.status_code)
     status = DRIFT if found else PASS
     detail = f"{what}: HTTP {response.status_code}" + (f", {len(found)} drift(s)" if found else "")
     return CheckResult(name, status, detail, tuple(found), response.seconds)
@@ -235,9 +233,14 @@ def _probe_id() -> str:
     return f"veo-check-{secrets.token_hex(8)}"
 
 
+def _task_url(session: _Session, task_id: str) -> str:
+    """The task's URL; the id (the user's or the service's) stays one path segment."""
+    return f"{session.base_url}/v1/videos/tasks/{quote(task_id, safe='')}"
+
+
 def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
     """The free probes; return the Authorization form the service accepts (or None)."""
-    url = f"{session.base_url}/v1/videos/tasks/{_probe_id()}"
+    url = _task_url(session, _probe_id())
     response = session.send("no-key", "GET", url, None)
     if response.status_code == 401:
         session.add(_conforms("no-key", response, "getVideoTask", "refused without a key"))
@@ -278,18 +281,16 @@ def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
     return accepted
 
 
-def _task(session: _Session, task_id: str, authorization: str) -> Any:
-    url = f"{session.base_url}/v1/videos/tasks/{quote(task_id, safe='')}"
-    response = session.send("task", "GET", url, authorization)
+def _task(session: _Session, task_id: str, authorization: str) -> None:
+    response = session.send("task", "GET", _task_url(session, task_id), authorization)
     if response.status_code != 200:
         session.add(
             CheckResult(
                 "task", FAIL, f"task {task_id}: HTTP {response.status_code}", (), response.seconds
             )
         )
-        return None
+        return
     session.add(_conforms("task", response, "getVideoTask", f"task {task_id}"))
-    return _body(response)[0]
 
 
 def spend_bodies(count: int, image_urls: Sequence[str]) -> list[dict[str, Any]]:
@@ -328,9 +329,7 @@ def _spend_one(
     task: VideoTask | None = None
     while time.monotonic() - start < timeout:
         polls += 1
-        response = session.send(
-            "spend-poll", "GET", f"{session.base_url}/v1/videos/tasks/{task_id}", authorization
-        )
+        response = session.send("spend-poll", "GET", _task_url(session, task_id), authorization)
         result = _conforms("spend-poll", response, "getVideoTask", f"poll {polls} of {task_id}")
         if result.status != PASS and str(result.drifts) not in seen:
             seen.add(str(result.drifts))
@@ -409,12 +408,12 @@ def run_check(
     if image_urls:
         VideoRequest("check", image_urls=list(image_urls)).to_body()  # the URL rules
     bodies = spend_bodies(spend, image_urls)
-    config = Veo(api_key=api_key, base_url=base_url)
-    config.close()
-    secret = config._secret
-    raw = secret.reveal()
-    base = str(config.base_url).rstrip("/")
     with _client(http_client) as http:
+        # Veo's rules for the key and the base URL, on the check's own connection pool.
+        config = Veo(api_key=api_key, base_url=base_url, http_client=http)
+        secret = config._secret
+        raw = secret.reveal()
+        base = str(config.base_url).rstrip("/")
         session = _Session(base, secret, http, answer_deadline)
         try:
             accepted = _probes(session, raw, f"Bearer {raw}")

@@ -9,7 +9,6 @@ state) is reported as drift although it still parses.
 
 from __future__ import annotations
 
-import copy
 import functools
 from importlib import resources
 from typing import Any
@@ -138,10 +137,18 @@ def _describe(error: jsonschema.ValidationError) -> Drift:
     return Drift(where, problem, _json_type(error.instance))
 
 
-def drifts(body: Any, schema: dict[str, Any] | None) -> list[Drift]:
-    """Every way ``body`` departs from ``schema`` (documented values included), sorted."""
-    if schema is None:
+@functools.cache
+def _validator(operation_id: str, status: int) -> jsonschema.Draft4Validator | None:
+    """The validator of one answer, built once: the schema with its open enums closed."""
+    schema = response_schema(operation_id, status)
+    return None if schema is None else jsonschema.Draft4Validator(_closed(schema))
+
+
+def drifts(body: Any, operation_id: str, status: int) -> list[Drift]:
+    """Every way ``body`` departs from the spec's answer of ``operation_id`` with
+    ``status`` (documented values included), sorted."""
+    validator = _validator(operation_id, status)
+    if validator is None:
         return []
-    validator = jsonschema.Draft4Validator(_closed(copy.deepcopy(schema)))
     found = {str(d): d for d in map(_describe, validator.iter_errors(body))}
     return [found[key] for key in sorted(found)]

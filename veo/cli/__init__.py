@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import attrs
 import typer
@@ -52,6 +52,9 @@ from veo.cli._output import (
     stderr,
     task_json,
 )
+
+if TYPE_CHECKING:
+    from veo.check import CheckReport
 
 __all__ = ["app", "main"]
 
@@ -413,7 +416,7 @@ def check(
 ) -> None:
     """Check the service against the spec: free probes, --task, --spend N (billed)."""
     try:
-        from veo.check import CheckReport, run_check
+        from veo.check import run_check
     except ImportError:
         raise ConfigurationError(
             "veo check needs the check extra: pip install 'duomi-veo[check]'"
@@ -437,7 +440,7 @@ def check(
                 max_delay=poll_interval,
                 late_max_delay=poll_interval,
             )
-        report: CheckReport = run_check(
+        report = run_check(
             api_key=options["api_key"],
             base_url=options["base_url"],
             task_id=task,
@@ -456,7 +459,7 @@ def check(
     raise typer.Exit(int(code))
 
 
-def _check_code(report: Any) -> ExitCode:
+def _check_code(report: CheckReport) -> ExitCode:
     if report.status == "pass":
         return ExitCode.OK
     if report.status == "drift":
@@ -465,7 +468,7 @@ def _check_code(report: Any) -> ExitCode:
     return ExitCode.API_ERROR if unreachable else ExitCode.ERROR
 
 
-def _check_table(report: Any) -> None:
+def _check_table(report: CheckReport) -> None:
     from rich.console import Console
 
     table = Table(title=f"veo check {safe_text(report.base_url)}")
