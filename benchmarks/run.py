@@ -279,12 +279,16 @@ def download_worker(kind: str, url: str, dest: str) -> None:
     print(json.dumps({"seconds": elapsed, "rss_growth_kb": after - before}))
 
 
-def download(url: str, size: int = 200 * 1024 * 1024, rounds: int = 5) -> dict[str, Any]:
+def download(url: str, size: int = 200 * 1024 * 1024, rounds: int = 11) -> dict[str, Any]:
     growth: dict[str, list[int]] = {"facade": [], "raw": []}
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
 
         def run(kind: str) -> Callable[[], float]:
             def once() -> float:
+                # Each round writes a new file, as a user's download does: freeing the
+                # previous round's 200 MB (and its discard) is not part of either side.
+                Path(f"{tmp}/{kind}.bin").unlink(missing_ok=True)
+                os.sync()
                 output = subprocess.run(
                     [
                         sys.executable,
@@ -405,10 +409,11 @@ def table(results: dict[str, Any]) -> str:
     )
     download_text = (
         f"{dl['facade_mb_s']:.0f} vs {dl['raw_mb_s']:.0f} MB/s, "
-        f"throughput ratio {dl['throughput_ratio']:.3f}, "
+        f"throughput ratio {dl['throughput_ratio']:.3f} "
+        f"[{1 / dl['ratio_max']:.3f}-{1 / dl['ratio_min']:.3f}], "
         f"RSS +{dl['rss_growth_mb_facade_max']:.1f} MB (raw +{dl['rss_growth_mb_raw_max']:.1f})"
     )
-    download_ok = dl["throughput_ratio"] >= 0.9 and dl["rss_growth_mb_facade_max"] <= 20
+    download_ok = dl["throughput_ratio"] >= 0.95 and dl["rss_growth_mb_facade_max"] <= 20
     import_text = (
         f"import veo {im['facade_median'] * 1e3:.0f} ms vs "
         f"import httpx {im['raw_median'] * 1e3:.0f} ms, ratio {im['ratio_median']:.2f}"
@@ -450,7 +455,7 @@ def table(results: dict[str, Any]) -> str:
             ok(step["worse_durations"] == 0),
         ),
         ("3 progress: none", profile_text("none"), "identical to schedule", ok(none_ok)),
-        ("4 download 200 MB", download_text, ">= 0.9, RSS <= 20 MB", ok(download_ok)),
+        ("4 download 200 MB", download_text, ">= 0.95, RSS <= 20 MB", ok(download_ok)),
         ("5 import time", import_text, "ratio <= 1.5", ok(im["ratio_median"] <= 1.5)),
         ("6 mock throughput", mock_text, "reported", "-"),
         ("7 generate on veo_client", fixture_text, "slowest < 1 s", ok(fx["max_s"] < 1.0)),

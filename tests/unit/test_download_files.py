@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from veo import DownloadError, InvalidRequestError, VideoTask
-from veo._download import DownloadTarget, safe_filename, video_source
+from veo._download import WRITEBACK_STEP, DownloadTarget, safe_filename, video_source
 
 
 @pytest.mark.parametrize(
@@ -118,6 +118,53 @@ def test_file_appearing_meanwhile_is_not_clobbered(tmp_path: Path) -> None:
         fill(target, b"new", meanwhile=lambda: final.write_bytes(b"someone else's"))
 
     assert b"someone else's" == final.read_bytes()
+    assert ["v.mp4"] == [p.name for p in tmp_path.iterdir()]
+
+
+def stream(target: DownloadTarget, total: int, chunk: int = 64 * 1024) -> Path:
+    with target.attempt() as sink:
+        sink.begin(httpx.Response(200, headers={"Content-Length": str(total)}), None)
+        for start in range(0, total, chunk):
+            sink.write(bytes([start // chunk % 256]) * min(chunk, total - start))
+        return sink.finish()
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_large_downloads_reach_the_disk_while_streaming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Writeback of each written step starts during the download, so the final fsync
+    # does not flush the whole video at once (nor does the video fill the page cache).
+    ranges: list[tuple[int, int]] = []
+    advise = os.posix_fadvise
+
+    def recording(fd: int, offset: int, length: int, advice: int) -> None:
+        assert os.POSIX_FADV_DONTNEED == advice
+        assert os.fstat(fd).st_size >= offset + length  # only bytes already written
+        ranges.append((offset, length))
+        advise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", recording)
+    total = 3 * WRITEBACK_STEP + 12_345
+
+    path = stream(DownloadTarget(tmp_path / "v.mp4", "t", overwrite=False), total)
+
+    assert [(i * WRITEBACK_STEP, WRITEBACK_STEP) for i in range(3)] == ranges
+    assert total == path.stat().st_size
+
+
+def test_refused_writeback_advice_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refusing(fd: int, offset: int, length: int, advice: int) -> None:
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(os, "posix_fadvise", refusing, raising=False)
+    total = WRITEBACK_STEP + 1
+
+    path = stream(DownloadTarget(tmp_path / "v.mp4", "t", overwrite=False), total)
+
+    assert total == path.stat().st_size
     assert ["v.mp4"] == [p.name for p in tmp_path.iterdir()]
 
 
