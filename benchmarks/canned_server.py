@@ -3,7 +3,8 @@
 Run: ``python benchmarks/canned_server.py`` → prints its port. Routes:
 ``POST /v1/videos/generations`` → ``{"id": "t1"}``; ``GET /v1/videos/tasks/<id>`` → a
 succeeded task whose link is ``/video``; ``GET /video?bytes=N`` → N bytes;
-``GET /stats`` → connections accepted so far; ``POST /reset`` zeroes the counter.
+``GET /stats`` → connections accepted so far and the most open at once;
+``POST /reset`` zeroes both.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 CHUNK = b"\0" * (1 << 20)
-connections = 0
+connections = 0  # accepted since the last reset
+open_now = 0  # open at this moment
+open_peak = 0  # the most open at once since the last reset
 
 
 def answer(status: str, body: bytes, content_type: str = "application/json") -> bytes:
@@ -25,8 +28,10 @@ def answer(status: str, body: bytes, content_type: str = "application/json") -> 
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    global connections
+    global connections, open_now, open_peak
     connections += 1
+    open_now += 1
+    open_peak = max(open_peak, open_now)
     port = writer.get_extra_info("sockname")[1]
     task = json.dumps(
         {
@@ -63,9 +68,11 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     sent += len(piece)
                     await writer.drain()
             elif path == "/stats":
-                writer.write(answer("200 OK", json.dumps({"connections": connections}).encode()))
+                stats = {"connections": connections, "open_peak": open_peak}
+                writer.write(answer("200 OK", json.dumps(stats).encode()))
             elif path == "/reset":
                 connections = 0
+                open_peak = open_now
                 writer.write(answer("200 OK", b"{}"))
             else:
                 writer.write(answer("404 Not Found", b"{}"))
@@ -73,6 +80,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
     finally:
+        open_now -= 1
         writer.close()
 
 
