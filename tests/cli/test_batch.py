@@ -251,11 +251,15 @@ def test_resumed_job_removes_a_stale_temporary_file(
         db.execute("UPDATE jobs SET status = 'downloading'")
     (out / "scene-00.mp4").unlink()
     (out / ".scene-00.mp4.0123456789ab.part").write_bytes(b"half")
+    (out / ".not-a-job.mp4.0123456789ab.part").write_bytes(b"someone else's")
 
     result = run_veo("batch", str(jobs), "--out", str(out))
 
     assert 0 == result.returncode, result.stderr
-    assert ["scene-00.mp4", "veo-batch.lock", "veo-batch.sqlite3"] == sorted(
-        p.name for p in out.iterdir() if not p.name.startswith("veo-batch.sqlite3-")
-    )
+    assert [
+        ".not-a-job.mp4.0123456789ab.part",
+        "scene-00.mp4",
+        "veo-batch.lock",
+        "veo-batch.sqlite3",
+    ] == sorted(p.name for p in out.iterdir() if not p.name.startswith("veo-batch.sqlite3-"))
     assert 1 == veo_mock.state.tasks_created

@@ -41,7 +41,9 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -80,6 +82,7 @@ LOCK_NAME = "veo-batch.lock"
 # A line names the job and holds VideoRequest's fields; a field the installed spec does
 # not know (extra_body) has no place in a line.
 FIELDS = frozenset(REQUEST_FIELDS) - {"extra_body"} | {"name"}
+_PART = re.compile(r"\.(.+)\.[0-9a-f]{12}\.part")
 UNKNOWN_HINT = (
     "the create call's outcome is unknown: a task may exist. Check your tasks, then "
     "re-run with --resubmit-unknown to create it again"
@@ -253,11 +256,24 @@ class JournalMismatchError(VeoError):
 
 
 class Journal:
-    """The batch's durable state: one row per job, committed at every transition."""
+    """The batch's durable state: one row per job, committed at every transition.
+
+    During a run, jobs record their transitions with :meth:`record`, which returns
+    only once the row is on disk (SQLite WAL, ``synchronous=FULL``). The commits
+    happen on a worker thread, so the event loop never waits for the disk, and the
+    transitions of jobs that arrive while one commit is being written share the next
+    commit (group commit): one ``fsync`` for many jobs, each still durable before its
+    job moves on.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
+        # One connection, used by one thread at a time (the lock): the caller's, or the
+        # commit worker's during a run.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._pending: list[tuple[_Update, asyncio.Future[None]]] = []
+        self._committing: asyncio.Task[None] | None = None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(
@@ -274,48 +290,131 @@ class Journal:
         )
 
     def close(self) -> None:
-        """Close the database."""
-        self._db.close()
+        """Close the database (after a commit in progress, if any, has finished)."""
+        with self._lock:
+            self._db.close()
 
     def register(self, jobs: list[Job]) -> None:
         """Add new jobs; refuse if a known line now holds a different request."""
-        known = {line: digest for line, digest in self._db.execute("SELECT line, digest FROM jobs")}
-        changed = [job.line for job in jobs if job.line in known and known[job.line] != job.digest]
-        if changed:
-            lines = ", ".join(map(str, changed))
-            raise JournalMismatchError(
-                f"line(s) {lines} differ from the batch recorded in {self.path}; use another "
-                f"--out directory for a different batch"
-            )
-        with self._db:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO jobs(line, digest, name, status, updated) "
-                "VALUES (?, ?, ?, 'new', ?)",
-                [(job.line, job.digest, job.filename, time.time()) for job in jobs],
-            )
+        with self._lock:
+            known = dict(self._db.execute("SELECT line, digest FROM jobs").fetchall())
+            changed = [
+                job.line for job in jobs if job.line in known and known[job.line] != job.digest
+            ]
+            if changed:
+                lines = ", ".join(map(str, changed))
+                raise JournalMismatchError(
+                    f"line(s) {lines} differ from the batch recorded in {self.path}; use "
+                    f"another --out directory for a different batch"
+                )
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO jobs(line, digest, name, status, updated) "
+                    "VALUES (?, ?, ?, 'new', ?)",
+                    [(job.line, job.digest, job.filename, time.time()) for job in jobs],
+                )
+
+    def rows(self) -> dict[int, dict[str, Any]]:
+        """Every job's recorded state, by line."""
+        with self._lock:
+            cursor = self._db.execute("SELECT line, status, task_id, path, message FROM jobs")
+            return {
+                line: {"status": status, "task_id": task_id, "path": path, "message": message}
+                for line, status, task_id, path, message in cursor
+            }
 
     def row(self, line: int) -> dict[str, Any]:
         """The job's recorded state."""
-        cursor = self._db.execute(
-            "SELECT status, task_id, path, message FROM jobs WHERE line = ?", (line,)
-        )
-        status, task_id, path, message = cursor.fetchone()
-        return {"status": status, "task_id": task_id, "path": path, "message": message}
+        return self.rows()[line]
 
-    def set(self, line: int, status: str, **fields: Any) -> None:
-        """Record a transition; committed (and on disk) when this returns."""
-        assignments = ", ".join(["status = ?", "updated = ?", *(f"{n} = ?" for n in fields)])
-        sql = f"UPDATE jobs SET {assignments} WHERE line = ?"  # noqa: S608 (our column names)
-        with self._db:
-            self._db.execute(sql, (status, time.time(), *fields.values(), line))
+    async def record(self, line: int, status: str, **fields: Any) -> None:
+        """Record a transition; returns once it is committed (and on disk).
+
+        Raises:
+            sqlite3.Error, OSError: the database or its disk refused this transition.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((_Update.of(line, status, fields), done))
+        if self._committing is None:
+            self._committing = asyncio.create_task(self._commit_pending())
+        await done
+
+    async def _commit_pending(self) -> None:
+        # One commit at a time; what arrives meanwhile waits for the next one.
+        try:
+            while self._pending:
+                group, self._pending = self._pending, []
+                outcomes = await asyncio.to_thread(self._commit_each, [u for u, _ in group])
+                for (_, done), outcome in zip(group, outcomes, strict=True):
+                    if done.done():  # its job was cancelled meanwhile
+                        continue
+                    if outcome is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(outcome)
+        finally:
+            self._committing = None
+
+    def _commit_each(self, updates: list[_Update]) -> list[Exception | None]:
+        """Commit the group at once; should that fail, each alone (one job's failure is
+        its own). Returns each update's error, or None."""
+        try:
+            self._commit(updates)
+        except (sqlite3.Error, OSError):
+            if len(updates) == 1:
+                raise
+        else:
+            return [None] * len(updates)
+        outcomes: list[Exception | None] = []
+        for update in updates:
+            try:
+                self._commit([update])
+            except (sqlite3.Error, OSError) as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
+
+    def _commit(self, updates: list[_Update]) -> None:
+        with self._lock, self._transaction():
+            for update in updates:
+                self._db.execute(update.sql, update.parameters)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # The connection is in autocommit mode (each statement its own commit): a group
+        # of statements needs an explicit transaction to share one commit.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def summary(self) -> list[dict[str, Any]]:
         """Every job's final state, in line order."""
-        cursor = self._db.execute(
-            "SELECT line, name, status, task_id, path, message FROM jobs ORDER BY line"
-        )
-        keys = ("line", "name", "status", "task_id", "path", "message")
-        return [dict(zip(keys, row, strict=True)) for row in cursor]
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT line, name, status, task_id, path, message FROM jobs ORDER BY line"
+            )
+            keys = ("line", "name", "status", "task_id", "path", "message")
+            return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+
+@attrs.frozen
+class _Update:
+    """One job's transition, as the SQL that records it."""
+
+    sql: str
+    parameters: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, line: int, status: str, fields: dict[str, Any]) -> _Update:
+        assignments = ", ".join(["status = ?", "updated = ?", *(f"{n} = ?" for n in fields)])
+        sql = f"UPDATE jobs SET {assignments} WHERE line = ?"  # noqa: S608 (our column names)
+        return cls(sql, (status, time.time(), *fields.values(), line))
 
 
 JobProgress = Callable[[Job, str, VideoTask | None], None]
@@ -324,6 +423,7 @@ JobProgress = Callable[[Job, str, VideoTask | None], None]
 
 async def _run_job(
     job: Job,
+    row: dict[str, Any],
     journal: Journal,
     client: AsyncVeo,
     out_dir: Path,
@@ -332,7 +432,6 @@ async def _run_job(
     timeout: float,
     report: JobProgress,
 ) -> None:
-    row = journal.row(job.line)
     status, task_id = row["status"], row["task_id"]
     if status == "done" and row["path"] and Path(row["path"]).exists():
         report(job, "done", None)
@@ -341,54 +440,52 @@ async def _run_job(
         report(job, "failed", None)
         return
     if status in ("submitting", "unknown") and not resubmit_unknown:
-        journal.set(job.line, "unknown", message=UNKNOWN_HINT)
+        await journal.record(job.line, "unknown", message=UNKNOWN_HINT)
         report(job, "unknown", None)
         return
     if task_id is None or status in ("submitting", "unknown"):
         # "error" without a task id: the job stopped before its create was sent.
         report(job, "submitting", None)
-        journal.set(job.line, "submitting", message=None)
+        await journal.record(job.line, "submitting", message=None)
         try:
             task = await client.create(job.request)
         except CreateOutcomeUnknownError as exc:
-            journal.set(job.line, "unknown", message=f"{UNKNOWN_HINT} ({exc.cause})")
+            await journal.record(job.line, "unknown", message=f"{UNKNOWN_HINT} ({exc.cause})")
             report(job, "unknown", None)
             return
         except APIError as exc:
             # A definite refusal: nothing was created, so a re-run may try again.
-            journal.set(job.line, "refused", message=str(exc))
+            await journal.record(job.line, "refused", message=str(exc))
             report(job, "refused", None)
             return
         task_id = task.id
         with paid_task(task):  # should the journal refuse, the error still names the task
-            journal.set(job.line, "submitted", task_id=task_id)
+            await journal.record(job.line, "submitted", task_id=task_id)
     try:
         task = await client.wait(
             task_id, timeout=timeout, on_progress=lambda t: report(job, "waiting", t)
         )
     except TaskFailedError as exc:
-        journal.set(job.line, "failed", message=exc.task.message or str(exc))
+        await journal.record(job.line, "failed", message=exc.task.message or str(exc))
         report(job, "failed", exc.task)
         return
     except (WaitTimeoutError, APIError) as exc:
-        journal.set(job.line, "submitted", message=f"{exc}; re-run to resume")
+        await journal.record(job.line, "submitted", message=f"{exc}; re-run to resume")
         report(job, "pending", None)
         return
     report(job, "downloading", task)
-    journal.set(job.line, "downloading")
-    for stale in out_dir.glob(f".{job.filename}.*.part"):
-        stale.unlink(missing_ok=True)  # left by a process killed mid-download
+    await journal.record(job.line, "downloading")
     try:
         path = await client.download(task, out_dir / job.filename, overwrite=True)
     except VeoError as exc:
-        journal.set(
+        await journal.record(
             job.line,
             "error",
             message=f"could not save the video: {exc}; re-run to download it again",
         )
         report(job, "error", task)
         return
-    journal.set(job.line, "done", path=str(path), message=None)
+    await journal.record(job.line, "done", path=str(path), message=None)
     report(job, "done", task)
 
 
@@ -401,23 +498,36 @@ class Unrecorded:
     message: str
 
 
-def _record_error(journal: Journal, job: Job, exc: Exception) -> Unrecorded | None:
+async def _record_error(journal: Journal, job: Job, exc: Exception) -> Unrecorded | None:
     """Record an error of the job's own; return what could not be recorded."""
     message = f"{type(exc).__name__}: {exc}"
     task_id = getattr(exc, "task_id", None)
     try:
-        row = journal.row(job.line)
+        row = await asyncio.to_thread(journal.row, job.line)
         task_id = task_id or row["task_id"]
         if row["status"] == "submitting":  # the create was in flight: a task may exist
-            journal.set(job.line, "unknown", message=f"{UNKNOWN_HINT} ({message})")
+            await journal.record(job.line, "unknown", message=f"{UNKNOWN_HINT} ({message})")
         else:
-            journal.set(job.line, "error", message=f"{message}; re-run to resume")
+            await journal.record(job.line, "error", message=f"{message}; re-run to resume")
     except (sqlite3.Error, OSError) as journal_error:
         logger.error(
             "line %d: the journal could not record %s: %s", job.line, message, journal_error
         )
         return Unrecorded(job.line, task_id, message)
     return None
+
+
+def _remove_stale_parts(out_dir: Path, names: set[str]) -> None:
+    """Remove the temporary files a process killed mid-download left behind.
+
+    One pass over the directory (not one per job). Only this batch's files: a
+    ``.part`` is ``.<final name>.<12 hex>.part``; no other run is writing here (the lock).
+    """
+    with os.scandir(out_dir) as entries:
+        for entry in entries:
+            match = _PART.fullmatch(entry.name)
+            if match and match[1] in names:
+                Path(entry.path).unlink(missing_ok=True)
 
 
 async def run_batch(
@@ -438,12 +548,15 @@ async def run_batch(
     """
     gate = asyncio.Semaphore(concurrency)
     unrecorded: list[Unrecorded] = []
+    rows = journal.rows()
+    _remove_stale_parts(out_dir, {job.filename for job in jobs})
 
     async def guarded(job: Job) -> None:
         async with gate:
             try:
                 await _run_job(
                     job,
+                    rows.pop(job.line),
                     journal,
                     client,
                     out_dir,
@@ -452,7 +565,7 @@ async def run_batch(
                     report=report,
                 )
             except Exception as exc:
-                lost = _record_error(journal, job, exc)
+                lost = await _record_error(journal, job, exc)
                 if lost is not None:
                     unrecorded.append(lost)
                 report(job, "error", None)

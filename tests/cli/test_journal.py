@@ -1,0 +1,121 @@
+"""The batch journal during a run: durable before a job moves on, never on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from veo import VideoRequest
+from veo.cli._batch import Job, Journal, _Update
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    jobs = [
+        Job(line=n, name=f"job-{n}", request=VideoRequest(prompt="p"), digest=str(n))
+        for n in range(1, 101)
+    ]
+    journal.register(jobs)
+    yield journal
+    journal.close()
+
+
+def on_disk(journal: Journal) -> dict[int, str]:
+    """The statuses another process would read now."""
+    with sqlite3.connect(journal.path) as other:
+        return dict(other.execute("SELECT line, status FROM jobs").fetchall())
+
+
+def test_a_recorded_transition_is_on_disk_when_record_returns(journal: Journal) -> None:
+    async def main() -> dict[int, str]:
+        await journal.record(7, "submitted", task_id="task-7")
+        return on_disk(journal)
+
+    assert "submitted" == asyncio.run(main())[7]
+
+
+def test_commits_never_block_the_event_loop(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow disk: the commit waits until the loop has run something else. Were the
+    # commit on the loop's thread, the loop could not run it, and the commit gives up.
+    loop_ran = threading.Event()
+    real_commit = journal._commit
+
+    def slow_commit(updates: list[_Update]) -> None:
+        assert loop_ran.wait(5), "the commit held the event loop"
+        real_commit(updates)
+
+    monkeypatch.setattr(journal, "_commit", slow_commit)
+
+    async def another_job() -> None:
+        loop_ran.set()
+
+    async def main() -> None:
+        await asyncio.gather(journal.record(1, "submitting"), another_job())
+
+    asyncio.run(main())
+
+    assert "submitting" == on_disk(journal)[1]
+
+
+def test_transitions_arriving_together_share_commits(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    groups: list[int] = []
+    real_commit = journal._commit
+
+    def counting_commit(updates: list[_Update]) -> None:
+        groups.append(len(updates))
+        real_commit(updates)
+
+    monkeypatch.setattr(journal, "_commit", counting_commit)
+
+    async def main() -> None:
+        await asyncio.gather(*(journal.record(n, "done") for n in range(1, 101)))
+
+    asyncio.run(main())
+
+    assert 100 == sum(groups)
+    assert len(groups) <= 3  # the first alone, the rest while it was being written
+    assert {"done"} == set(on_disk(journal).values())
+
+
+def test_one_refused_transition_fails_only_its_own_job(journal: Journal) -> None:
+    async def main() -> list[BaseException | None]:
+        return await asyncio.gather(
+            journal.record(1, "done"),
+            journal.record(2, "done", no_such_column="x"),
+            journal.record(3, "done"),
+            return_exceptions=True,
+        )
+
+    outcomes = asyncio.run(main())
+
+    assert None is outcomes[0]
+    assert None is outcomes[2]
+    assert isinstance(outcomes[1], sqlite3.OperationalError)
+    assert ("done", "new", "done") == tuple(on_disk(journal)[n] for n in (1, 2, 3))
+
+
+def test_registering_ten_thousand_jobs_is_one_commit(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    commits: list[str] = []
+    journal._db.set_trace_callback(
+        lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None
+    )
+    jobs = [
+        Job(line=n, name=f"job-{n}", request=VideoRequest(prompt="p"), digest=str(n))
+        for n in range(1, 10_001)
+    ]
+
+    journal.register(jobs)
+    journal.close()
+
+    assert ["COMMIT"] == commits
