@@ -126,16 +126,24 @@ def per_call_cpu(calls: int = 2000, rounds: int = 9) -> dict[str, Any]:
 # 2. Async fan-out ----------------------------------------------------------------------
 
 
-def connections_opened(url: str, run: Callable[[], None]) -> tuple[float, int]:
+def connections_used(url: str, run: Callable[[], None]) -> tuple[float, int, int]:
+    """Seconds ``run`` took; connections the server accepted, and the most open at once."""
     httpx.post(f"{url}/reset")
     start = time.perf_counter()
     run()
     elapsed = time.perf_counter() - start
-    opened = httpx.get(f"{url}/stats").json()["connections"] - 1  # minus the stats call
-    return elapsed, opened
+    stats = httpx.get(f"{url}/stats").json()
+    return elapsed, stats["connections"] - 1, stats["open_peak"]  # minus the stats call
 
 
 def fanout(url: str, flows: int = 1000, concurrency: int = 100, rounds: int = 5) -> dict[str, Any]:
+    """1,000 create→wait flows at concurrency 100; the connection cap is the pool's 100.
+
+    The cap is on connections open at once (the server's peak). Connections accepted
+    over the whole run are reported too: httpcore closes idle connections above its
+    keep-alive limit and reopens later, which is churn, not more connections at once.
+    """
+    peak: dict[str, list[int]] = {"facade": [], "raw": []}
     opened: dict[str, list[int]] = {"facade": [], "raw": []}
 
     async def facade_flows() -> None:
@@ -166,8 +174,9 @@ def fanout(url: str, flows: int = 1000, concurrency: int = 100, rounds: int = 5)
 
     def measured(name: str, flows_fn: Callable[[], Any]) -> Callable[[], float]:
         def run() -> float:
-            elapsed, count = connections_opened(url, lambda: asyncio.run(flows_fn()))
+            elapsed, count, most = connections_used(url, lambda: asyncio.run(flows_fn()))
             opened[name].append(count)
+            peak[name].append(most)
             return elapsed
 
         return run
@@ -175,8 +184,10 @@ def fanout(url: str, flows: int = 1000, concurrency: int = 100, rounds: int = 5)
     result = summary(
         *alternate(measured("facade", facade_flows), measured("raw", raw_flows), rounds)
     )
-    result["connections_facade_max"] = max(opened["facade"])
-    result["connections_raw_max"] = max(opened["raw"])
+    result["open_at_once_facade_max"] = max(peak["facade"])
+    result["open_at_once_raw_max"] = max(peak["raw"])
+    result["opened_facade_max"] = max(opened["facade"])
+    result["opened_raw_max"] = max(opened["raw"])
     result["concurrency"] = concurrency
     return result
 
@@ -396,9 +407,10 @@ def table(results: dict[str, Any]) -> str:
     cpu_text = f"+{cpu['added_us_per_call']:.0f} us per call, ratio {cpu['ratio_median']:.3f}"
     fanout_text = (
         f"ratio {fo['ratio_median']:.3f} [{fo['ratio_min']:.3f}-{fo['ratio_max']:.3f}], "
-        f"connections {fo['connections_facade_max']} (raw {fo['connections_raw_max']})"
+        f"open at once {fo['open_at_once_facade_max']} (raw {fo['open_at_once_raw_max']}), "
+        f"opened {fo['opened_facade_max']} (raw {fo['opened_raw_max']})"
     )
-    fanout_ok = fo["ratio_median"] <= 1.10 and fo["connections_facade_max"] <= fo["concurrency"]
+    fanout_ok = fo["ratio_median"] <= 1.10 and fo["open_at_once_facade_max"] <= fo["concurrency"]
     poll60_text = (
         f"{p60['polls']} polls, lag {p60['lag']:.2f} s "
         f"(fixed 5 s: {p60['fixed_5s_polls']} polls, lag {p60['fixed_5s_lag']:.2f} s)"
@@ -439,7 +451,7 @@ def table(results: dict[str, Any]) -> str:
     rows = [
         ("1 per-call overhead (create+get)", per_call_text, "ratio <= 1.10", per_call_ok),
         ("1 client CPU (MockTransport)", cpu_text, "reported", "-"),
-        ("2 async fan-out 1000 @100", fanout_text, "ratio <= 1.10, conns <= 100", ok(fanout_ok)),
+        ("2 async fan-out 1000 @100", fanout_text, "ratio <= 1.10, open <= 100", ok(fanout_ok)),
         ("3 polling, 60 s task", poll60_text, "<= 10 polls, <= 10 s", poll60_ok),
         ("3 polling, 360 s task", poll360_text, "<= 40 polls", ok(p360["polls"] <= 40)),
         (
