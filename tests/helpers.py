@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import struct
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,86 @@ class TrickleServer:
         self._thread.join(timeout=5)
 
     def __enter__(self) -> TrickleServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class HoldingServer:
+    """An HTTP/1.1 keep-alive server on 127.0.0.1 that holds each answer ``hold`` seconds.
+
+    Every request gets a succeeded task. It counts the requests and the connections,
+    and keeps the most connections open at once in ``peak``.
+    """
+
+    def __init__(self, hold: float = 0.05) -> None:
+        import socket
+        import threading
+
+        self.hold = hold
+        self.requests = 0
+        self.open = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self._listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: Any) -> None:
+        body = json.dumps({"id": "t1", "state": "succeeded", "progress": 100}).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        with self._lock:
+            self.open += 1
+            self.peak = max(self.peak, self.open)
+        try:
+            with connection:
+                connection.settimeout(5)
+                pending = b""
+                while not self._stop.is_set():
+                    while b"\r\n\r\n" not in pending:
+                        data = connection.recv(65536)
+                        if not data:
+                            return
+                        pending += data
+                    head_end = pending.index(b"\r\n\r\n") + 4
+                    length = 0
+                    for line in pending[:head_end].decode("latin-1").split("\r\n"):
+                        if line.lower().startswith("content-length:"):
+                            length = int(line.split(":", 1)[1])
+                    while len(pending) < head_end + length:
+                        pending += connection.recv(65536)
+                    pending = pending[head_end + length :]
+                    with self._lock:
+                        self.requests += 1
+                    if self._stop.wait(self.hold):
+                        return
+                    connection.sendall(f"{head}\r\n\r\n".encode() + body)
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self.open -= 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> HoldingServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

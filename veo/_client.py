@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -21,9 +22,16 @@ from typing import Any, Generic, Self, TypeVar
 import httpx
 
 from veo._download import ByteProgress, DownloadTarget, video_source
-from veo._errors import APIError, ConfigurationError, InvalidRequestError, VeoError
+from veo._errors import (
+    APIError,
+    APITimeoutError,
+    ConfigurationError,
+    InvalidRequestError,
+    VeoError,
+)
 from veo._http import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    NO_FREE_CONNECTION,
     Deadline,
     Exchange,
     build_create,
@@ -44,6 +52,8 @@ logger = logging.getLogger("veo")
 DEFAULT_BASE_URL = "https://duomiapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_DEADLINE = 180.0
+DEFAULT_MAX_CONNECTIONS = 100  # httpx's own pool size
+DEFAULT_KEEPALIVE = 20  # httpx's own idle connections kept
 DEFAULT_WAIT_TIMEOUT = 900.0
 
 T = TypeVar("T")
@@ -131,6 +141,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         poll_schedule: PollSchedule | None = None,
         unsafe_create_retries: bool = False,
         allow_insecure_http: bool = False,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: HttpT | None = None,
         sleep: SleepT | None = None,
         clock: Callable[[], float] | None = None,
@@ -161,6 +172,13 @@ class _BaseClient(Generic[HttpT, SleepT]):
             raise ConfigurationError(
                 f"max_response_bytes: must be positive, got {max_response_bytes!r}"
             )
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise ConfigurationError(
+                f"max_connections: must be a whole number, got {max_connections!r}"
+            )
+        if max_connections < 1:
+            raise ConfigurationError(f"max_connections: must be at least 1, got {max_connections}")
+        self.max_connections = max_connections
         self._base = str(self.base_url).rstrip("/")
         self._bearer = bearer
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -173,12 +191,27 @@ class _BaseClient(Generic[HttpT, SleepT]):
         self._clock = clock or time.monotonic
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http()
+        # At most max_connections requests in flight: beyond its pool size, httpcore
+        # queues requests and rescans the whole queue against every connection at each
+        # step, which at a few hundred requests holds the event loop for seconds.
+        self._slots = self._new_slots()
         self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
 
+    def _limits(self) -> httpx.Limits:
+        # The pool holds exactly as many connections as requests may be in flight (the
+        # slots), so no request ever queues inside httpcore's pool.
+        keepalive = min(self.max_connections, DEFAULT_KEEPALIVE)
+        return httpx.Limits(
+            max_connections=self.max_connections, max_keepalive_connections=keepalive
+        )
+
     def _default_sleep(self) -> SleepT:
+        raise NotImplementedError
+
+    def _new_slots(self) -> Any:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -278,6 +311,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         unsafe_create_retries: also retry a create after failures that may have
             created the task (timeouts after sending, resets, 5xx). Can buy duplicates.
         allow_insecure_http: allow a plain ``http://`` base URL to a remote host.
+        max_connections: the most requests in flight at once (and connections open
+            at once, in the pool the client makes). More wait for a free one, within
+            their ``deadline``; a create that never got one was never sent.
         http_client: an ``httpx.Client`` to use; you keep ownership (it is not closed).
         sleep: the function used for every pause (retries, polling); tests pass a fake.
         clock: the monotonic clock for deadlines; tests pass a fake.
@@ -287,10 +323,24 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     """
 
     def _new_http(self) -> httpx.Client:
-        return httpx.Client()
+        return httpx.Client(limits=self._limits())
+
+    @contextlib.contextmanager
+    def _slot(self, deadline: Deadline) -> Iterator[None]:
+        """One of the ``max_connections`` request slots, waited for within ``deadline``."""
+        remaining = deadline.remaining()
+        if not self._slots.acquire(timeout=None if remaining is None else max(remaining, 0)):
+            raise APITimeoutError(NO_FREE_CONNECTION, request_sent=False)
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def _default_sleep(self) -> Callable[[float], None]:
         return time.sleep
+
+    def _new_slots(self) -> threading.BoundedSemaphore:
+        return threading.BoundedSemaphore(self.max_connections)
 
     def close(self) -> None:
         """Close the connection pool (unless the ``httpx.Client`` was passed in)."""
@@ -320,7 +370,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             self._sleep(delay)
 
     def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
-        with exchange.boundary():
+        with exchange.boundary(), self._slot(exchange.deadline):
             response = self._http.send(exchange.prepare(request), stream=True)
             try:
                 for chunk in response.iter_bytes():
@@ -334,19 +384,20 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     ) -> Path:
         exchange = self._exchange(Deadline(None), video=True)
         with exchange.boundary(), target.attempt() as sink:
-            response = self._http.send(
-                exchange.prepare(request), stream=True, auth=None, follow_redirects=True
-            )
-            try:
-                if not response.is_success:
+            with self._slot(exchange.deadline):
+                response = self._http.send(
+                    exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+                )
+                try:
+                    if not response.is_success:
+                        for chunk in response.iter_bytes():
+                            exchange.feed(chunk)
+                        raise exchange.error(response)
+                    sink.begin(response, on_progress)
                     for chunk in response.iter_bytes():
-                        exchange.feed(chunk)
-                    raise exchange.error(response)
-                sink.begin(response, on_progress)
-                for chunk in response.iter_bytes():
-                    sink.write(chunk)
-            finally:
-                response.close()
+                        sink.write(chunk)
+                finally:
+                    response.close()
             return sink.finish()
 
     def create(
@@ -493,10 +544,13 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     """
 
     def _new_http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient()
+        return httpx.AsyncClient(limits=self._limits())
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return asyncio.sleep
+
+    def _new_slots(self) -> asyncio.Semaphore:
+        return asyncio.Semaphore(self.max_connections)
 
     async def close(self) -> None:
         """Same as ``Veo.close``, but async."""
@@ -527,7 +581,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
 
     async def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
         with exchange.boundary():
-            async with asyncio.timeout(exchange.deadline.remaining()):
+            async with asyncio.timeout(exchange.deadline.remaining()), self._slots:
                 response = await self._http.send(exchange.prepare(request), stream=True)
                 try:
                     async for chunk in response.aiter_bytes():
@@ -541,20 +595,21 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     ) -> Path:
         exchange = self._exchange(Deadline(None), video=True)
         with exchange.boundary(), target.attempt() as sink:
-            response = await self._http.send(
-                exchange.prepare(request), stream=True, auth=None, follow_redirects=True
-            )
-            try:
-                if not response.is_success:
+            async with self._slots:
+                response = await self._http.send(
+                    exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+                )
+                try:
+                    if not response.is_success:
+                        async for chunk in response.aiter_bytes():
+                            exchange.feed(chunk)
+                        raise exchange.error(response)
+                    sink.begin(response, on_progress)
                     async for chunk in response.aiter_bytes():
-                        exchange.feed(chunk)
-                    raise exchange.error(response)
-                sink.begin(response, on_progress)
-                async for chunk in response.aiter_bytes():
-                    sink.write(chunk)
-            finally:
-                await response.aclose()
-            return sink.finish()
+                        sink.write(chunk)
+                finally:
+                    await response.aclose()
+            return await asyncio.to_thread(sink.finish)
 
     async def create(
         self,

@@ -50,6 +50,7 @@ from veo_api.models import VideoGenerationRequest
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "NO_FREE_CONNECTION",
     "Deadline",
     "Exchange",
     "build_create",
@@ -104,6 +105,12 @@ class Deadline:
         if self.at is None or other.at < self.at:
             return other
         return self
+
+
+NO_FREE_CONNECTION = (
+    "the call's deadline passed while it waited for a free connection (max_connections "
+    "requests were in flight); it was not sent"
+)
 
 
 def build_create(body: VideoGenerationRequest, authorization: str) -> dict[str, Any]:
@@ -220,9 +227,11 @@ class Exchange:
         return status_error(response, self.content, self._secret, video_host=self._video_host)
 
     def _late(self) -> APITimeoutError:
+        if not self._sent:  # the async clients wait for a free connection under the deadline
+            return APITimeoutError(NO_FREE_CONNECTION, request_sent=False)
         return APITimeoutError(
             "the call did not finish before its deadline (the deadline= option)",
-            request_sent=self._sent,
+            request_sent=True,
         )
 
     def _from_httpx(self, exc: httpx.HTTPError) -> APIError:

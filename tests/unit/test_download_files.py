@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from veo import DownloadError, InvalidRequestError, VideoTask
+from veo import AsyncVeo, DownloadError, InvalidRequestError, VideoTask
 from veo._download import WRITEBACK_STEP, DownloadTarget, safe_filename, video_source
+
+from ..conftest import ClientOptions
 
 
 @pytest.mark.parametrize(
@@ -196,3 +200,33 @@ def test_saved_file_mode_follows_the_umask(tmp_path: Path) -> None:
 
     assert path is not None
     assert 0o644 == stat.S_IMODE(path.stat().st_mode)
+
+
+def test_an_async_download_flushes_to_disk_off_the_event_loop(
+    client_options: ClientOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow disk: fsync waits until the loop has run something else. Were the flush
+    # on the loop's thread, the loop could not run it, and fsync gives up.
+    loop_ran = threading.Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        assert loop_ran.wait(5), "the flush held the event loop"
+        real_fsync(fd)
+
+    async def download_beside_another_task() -> Path:
+        async def another_task() -> None:
+            await asyncio.sleep(0.01)
+            loop_ran.set()
+
+        async with AsyncVeo(**client_options("async")) as client:
+            saved, _ = await asyncio.gather(
+                client.download("https://cdn.test/v.mp4", tmp_path / "v.mp4"), another_task()
+            )
+            return saved
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+
+    saved = asyncio.run(download_beside_another_task())
+
+    assert saved.read_bytes()
