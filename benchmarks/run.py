@@ -329,6 +329,121 @@ def download(url: str, size: int = 200 * 1024 * 1024, rounds: int = 11) -> dict[
     return result
 
 
+# 8. Batch at scale ----------------------------------------------------------------------
+
+
+def batch_worker(kind: str, url: str, out: str, concurrency: str) -> None:
+    """Run in a fresh process: the jobs in the ``jobs.jsonl`` of ``out``, as
+    ``veo batch --json`` does (``batch``), or as a bare ``AsyncVeo`` fan-out of the same
+    create→wait→download flows (``bare``). Prints seconds, peak RSS and the event loop's
+    lag, from a 10 ms ticker running beside the jobs."""
+    from veo.cli._batch import parse_batch
+
+    out_dir = Path(out)
+    jobs, problems = parse_batch(out_dir / "jobs.jsonl")
+    assert not problems, problems
+    options: dict[str, Any] = {"api_key": "mock-key", "base_url": url}
+    lags: list[float] = []
+
+    async def ticker(stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            due = loop.time() + 0.010
+            await asyncio.sleep(0.010)
+            lags.append(loop.time() - due)
+
+    async def bare() -> None:
+        gate = asyncio.Semaphore(int(concurrency))
+        async with veo.AsyncVeo(**options) as client:
+
+            async def flow(job: Any) -> None:
+                async with gate:
+                    task = await client.wait(await client.create(job.request), timeout=600)
+                    await client.download(task, out_dir / job.filename, overwrite=True)
+
+            await asyncio.gather(*(flow(job) for job in jobs))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        ticking = asyncio.create_task(ticker(stop))
+        try:
+            if kind == "bare":
+                await bare()
+            else:
+                await run_batch_command(jobs, out_dir, options, int(concurrency))
+        finally:
+            stop.set()
+            await ticking
+
+    start = time.perf_counter()
+    asyncio.run(main())
+    elapsed = time.perf_counter() - start
+    lags.sort()
+    figures = {
+        "seconds": elapsed,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "lag_p99_ms": lags[int(len(lags) * 0.99)] * 1e3 if lags else 0.0,
+        "lag_max_ms": lags[-1] * 1e3 if lags else 0.0,
+    }
+    print(json.dumps(figures))
+
+
+async def run_batch_command(
+    jobs: list[Any], out_dir: Path, options: dict[str, Any], concurrency: int
+) -> None:
+    """What ``veo batch FILE --out DIR --concurrency N --json`` runs, minus argument
+    parsing and the summary table: the lock, the journal, every job."""
+    from veo.cli import _run_jobs
+    from veo.cli._batch import JOURNAL_NAME, Journal, batch_lock
+
+    with batch_lock(out_dir):
+        journal = Journal(out_dir / JOURNAL_NAME)
+        try:
+            journal.register(jobs)
+            await _run_jobs(jobs, journal, out_dir, options, concurrency, False, 600, False)
+        finally:
+            journal.close()
+
+
+def batch_at_scale(jobs: int = 10_000, concurrency: int = 200, rounds: int = 3) -> dict[str, Any]:
+    """``veo batch`` with 10,000 jobs next to a bare ``AsyncVeo`` fan-out of the same
+    flows, against the mock (no time spent pending or running), each in a fresh
+    process; then a re-run of a finished journal (resume)."""
+    argv = [sys.executable, "-m", "veo.mock", "--port", "0", "--json"]
+    argv += ["--pending", "0", "--running", "0"]
+    figures: dict[str, list[dict[str, float]]] = {"batch": [], "bare": [], "resume": []}
+    lines = "".join(
+        json.dumps({"prompt": f"scene {n}", "name": f"scene-{n:05d}"}) + "\n" for n in range(jobs)
+    )
+    with server(argv, lambda line: json.loads(line)["url"]) as url:
+
+        def run(kind: str, out: str) -> dict[str, float]:
+            command = [sys.executable, __file__, "--batch-worker", kind, url, out, str(concurrency)]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            return dict(json.loads(output))
+
+        def side(kind: str) -> Callable[[], float]:
+            def once() -> float:
+                with tempfile.TemporaryDirectory(dir=ROOT) as out:
+                    Path(out, "jobs.jsonl").write_text(lines, encoding="utf-8")
+                    result = run(kind, out)
+                    figures[kind].append(result)
+                    if kind == "batch":
+                        figures["resume"].append(run("batch", out))
+                return result["seconds"]
+
+            return once
+
+        result = summary(*alternate(side("batch"), side("bare"), rounds))
+    result["jobs"], result["concurrency"] = jobs, concurrency
+    for kind in ("batch", "bare"):
+        result[f"{kind}_peak_rss_mb_max"] = max(f["peak_rss_mb"] for f in figures[kind])
+        result[f"{kind}_lag_p99_ms_max"] = max(f["lag_p99_ms"] for f in figures[kind])
+        result[f"{kind}_lag_max_ms"] = max(f["lag_max_ms"] for f in figures[kind])
+    result["resume_seconds_max"] = max(f["seconds"] for f in figures["resume"])
+    return result
+
+
 # 5. Import time ------------------------------------------------------------------------
 
 
@@ -472,6 +587,29 @@ def table(results: dict[str, Any]) -> str:
         ("6 mock throughput", mock_text, "reported", "-"),
         ("7 generate on veo_client", fixture_text, "slowest < 1 s", ok(fx["max_s"] < 1.0)),
     ]
+    bt = results["batch"]
+    batch_text = (
+        f"veo batch {bt['facade_median']:.1f} s vs AsyncVeo {bt['raw_median']:.1f} s, "
+        f"ratio {bt['ratio_median']:.3f} [{bt['ratio_min']:.3f}-{bt['ratio_max']:.3f}]"
+    )
+    rss_text = (
+        f"{bt['batch_peak_rss_mb_max']:.0f} MB (AsyncVeo {bt['bare_peak_rss_mb_max']:.0f} MB)"
+    )
+    lag_text = (
+        f"p99 {bt['batch_lag_p99_ms_max']:.0f} ms, worst {bt['batch_lag_max_ms']:.0f} ms "
+        f"(AsyncVeo p99 {bt['bare_lag_p99_ms_max']:.0f} ms)"
+    )
+    rows += [
+        ("8 batch 10,000 jobs @200", batch_text, "ratio <= 1.15", ok(bt["ratio_median"] <= 1.15)),
+        ("8 batch peak RSS", rss_text, "<= 150 MB", ok(bt["batch_peak_rss_mb_max"] <= 150)),
+        ("8 batch event-loop lag", lag_text, "p99 <= 50 ms", ok(bt["batch_lag_p99_ms_max"] <= 50)),
+        (
+            "8 batch resume, all done",
+            f"{bt['resume_seconds_max']:.2f} s",
+            "<= 5 s",
+            ok(bt["resume_seconds_max"] <= 5),
+        ),
+    ]
     width = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
     header = " | ".join(
@@ -483,6 +621,9 @@ def table(results: dict[str, Any]) -> str:
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--download-worker":
         download_worker(*sys.argv[2:5])
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--batch-worker":
+        batch_worker(*sys.argv[2:6])
         return 0
     results: dict[str, Any] = {
         "machine": {
@@ -508,6 +649,8 @@ def main() -> int:
     results["mock"] = mock_throughput()
     print("running fixture_generate ...", file=sys.stderr, flush=True)
     results["fixture_generate"] = fixture_generate()
+    print("running batch (10,000 jobs; a few minutes) ...", file=sys.stderr, flush=True)
+    results["batch"] = batch_at_scale()
     print(table(results))
     (ROOT / "bench-results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nfigures written to {ROOT / 'bench-results.json'}")

@@ -520,7 +520,7 @@ def batch(
     out: Annotated[Path, typer.Option(help="Directory for the videos and the journal.")] = Path(
         "videos"
     ),
-    concurrency: Annotated[int, typer.Option(help="Jobs in flight at once.", min=1, max=64)] = 4,
+    concurrency: Annotated[int, typer.Option(help="Jobs in flight at once.", min=1, max=256)] = 4,
     resubmit_unknown: Annotated[
         bool,
         typer.Option(
@@ -561,7 +561,7 @@ def batch(
             with service.options() as options:
                 try:
                     unrecorded = asyncio.run(
-                        _batch(
+                        _run_jobs(
                             jobs,
                             journal,
                             out,
@@ -584,7 +584,7 @@ def batch(
     raise typer.Exit(int(code))
 
 
-async def _batch(
+async def _run_jobs(
     jobs: list[Job],
     journal: Journal,
     out: Path,
