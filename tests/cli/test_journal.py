@@ -1,8 +1,10 @@
-"""The batch journal during a run: durable before a job moves on, never on the loop."""
+"""The batch journal during a run: durable before a job moves on, never on the loop;
+and the run itself, which keeps only its concurrency in flight."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -11,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from veo import VideoRequest
-from veo.cli._batch import Job, Journal, _Update
+from veo.cli._batch import Job, Journal, Unrecorded, _Update, parse_batch, run_batch
+from veo.mock import Lifecycle
+from veo.testing import MockServer
 
 
 @pytest.fixture
@@ -119,3 +123,47 @@ def test_registering_ten_thousand_jobs_is_one_commit(tmp_path: Path) -> None:
     journal.close()
 
     assert ["COMMIT"] == commits
+
+
+def test_a_large_batch_keeps_only_its_concurrency_in_flight(
+    veo_mock: MockServer, tmp_path: Path
+) -> None:
+    # 60 jobs at concurrency 4: four workers take the jobs in turn, rather than one
+    # coroutine per job waiting for its turn (10,000 of them for a large batch).
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
+    jobs_file = tmp_path / "jobs.jsonl"
+    jobs_file.write_text(
+        "".join(json.dumps({"prompt": f"p{n}", "name": f"j{n}"}) + "\n" for n in range(60))
+    )
+    jobs, _ = parse_batch(jobs_file)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.register(jobs)
+    alive: list[int] = []
+
+    def report(job: Job, what: str, task: object) -> None:
+        # Not counting the in-process mock transport's own tasks (anyio's TaskHandle).
+        names = [getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks()]
+        alive.append(sum(1 for name in names if not name.startswith("TaskHandle")))
+
+    async def main() -> list[Unrecorded]:
+        async with veo_mock.async_client() as client:
+            return await run_batch(
+                jobs,
+                journal,
+                client,
+                tmp_path,
+                concurrency=4,
+                resubmit_unknown=False,
+                timeout=60,
+                report=report,
+            )
+
+    try:
+        assert [] == asyncio.run(main())
+        statuses = {row["status"] for row in journal.summary()}
+    finally:
+        journal.close()
+
+    assert {"done"} == statuses
+    assert 60 == veo_mock.state.tasks_created
+    assert max(alive) <= 4 + 2  # the workers, asyncio.run's own task, a journal commit
