@@ -325,16 +325,14 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     def _new_http(self) -> httpx.Client:
         return httpx.Client(limits=self._limits())
 
-    @contextlib.contextmanager
-    def _slot(self, deadline: Deadline) -> Iterator[None]:
-        """One of the ``max_connections`` request slots, waited for within ``deadline``."""
+    def _take_slot(self, deadline: Deadline) -> None:
+        """One of the ``max_connections`` request slots, waited for within ``deadline``;
+        the caller releases it."""
+        if self._slots.acquire(blocking=False):  # the usual case: no wait, no clock
+            return
         remaining = deadline.remaining()
         if not self._slots.acquire(timeout=None if remaining is None else max(remaining, 0)):
             raise APITimeoutError(NO_FREE_CONNECTION, request_sent=False)
-        try:
-            yield
-        finally:
-            self._slots.release()
 
     def _default_sleep(self) -> Callable[[float], None]:
         return time.sleep
@@ -370,13 +368,17 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             self._sleep(delay)
 
     def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
-        with exchange.boundary(), self._slot(exchange.deadline):
-            response = self._http.send(exchange.prepare(request), stream=True)
+        with exchange.boundary():
+            self._take_slot(exchange.deadline)
             try:
-                for chunk in response.iter_bytes():
-                    exchange.feed(chunk)
+                response = self._http.send(exchange.prepare(request), stream=True)
+                try:
+                    for chunk in response.iter_bytes():
+                        exchange.feed(chunk)
+                finally:
+                    response.close()
             finally:
-                response.close()
+                self._slots.release()
             return parse(response, exchange.result(response), self._secret)
 
     def _save(
@@ -384,7 +386,8 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     ) -> Path:
         exchange = self._exchange(Deadline(None), video=True)
         with exchange.boundary(), target.attempt() as sink:
-            with self._slot(exchange.deadline):
+            self._take_slot(exchange.deadline)
+            try:
                 response = self._http.send(
                     exchange.prepare(request), stream=True, auth=None, follow_redirects=True
                 )
@@ -398,6 +401,8 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                         sink.write(chunk)
                 finally:
                     response.close()
+            finally:
+                self._slots.release()
             return sink.finish()
 
     def create(
