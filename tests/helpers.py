@@ -7,7 +7,7 @@ import inspect
 import json
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import veo
 from vendor_docs import vendor_spec
@@ -96,23 +96,18 @@ def vendor_example() -> dict[str, Any]:
     return example
 
 
-class TrickleServer:
-    """An HTTP server on 127.0.0.1 that answers every request one byte at a time.
+class LoopbackServer:
+    """A threaded TCP server on 127.0.0.1 for HTTP edge cases httpx's mocks cannot make.
 
-    It sends a 200 with ``Content-Length`` and then the body, one byte every
-    ``interval`` seconds: each read arrives well within any read timeout, so only a
-    deadline over the whole call can stop the client. Bounded: it stops on ``close``
-    and after ``body_size`` bytes.
+    Each connection is answered by ``_answer`` on its own thread; ``close`` stops it.
     """
 
-    def __init__(self, interval: float = 0.5, body_size: int = 200) -> None:
+    def __init__(self) -> None:
         import socket
         import threading
 
-        self.interval = interval
-        self.body_size = body_size
         self._stop = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         self._listener.settimeout(0.2)
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -127,6 +122,35 @@ class TrickleServer:
             except OSError:
                 continue
             threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: Any) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class TrickleServer(LoopbackServer):
+    """An HTTP server on 127.0.0.1 that answers every request one byte at a time.
+
+    It sends a 200 with ``Content-Length`` and then the body, one byte every
+    ``interval`` seconds: each read arrives well within any read timeout, so only a
+    deadline over the whole call can stop the client. Bounded: it stops on ``close``
+    and after ``body_size`` bytes.
+    """
+
+    def __init__(self, interval: float = 0.5, body_size: int = 200) -> None:
+        self.interval = interval
+        self.body_size = body_size
+        super().__init__()
 
     def _answer(self, connection: Any) -> None:
         with connection:
@@ -144,19 +168,8 @@ class TrickleServer:
             except OSError:
                 return
 
-    def close(self) -> None:
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(timeout=5)
 
-    def __enter__(self) -> TrickleServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class HoldingServer:
+class HoldingServer(LoopbackServer):
     """An HTTP/1.1 keep-alive server on 127.0.0.1 that holds each answer ``hold`` seconds.
 
     Every request gets a succeeded task. It counts the requests and the connections,
@@ -164,7 +177,6 @@ class HoldingServer:
     """
 
     def __init__(self, hold: float = 0.05) -> None:
-        import socket
         import threading
 
         self.hold = hold
@@ -172,22 +184,7 @@ class HoldingServer:
         self.open = 0
         self.peak = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self._listener.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        import threading
-
-        while not self._stop.is_set():
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+        super().__init__()
 
     def _answer(self, connection: Any) -> None:
         body = json.dumps({"id": "t1", "state": "succeeded", "progress": 100}).encode()
@@ -223,14 +220,3 @@ class HoldingServer:
         finally:
             with self._lock:
                 self.open -= 1
-
-    def close(self) -> None:
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> HoldingServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
