@@ -25,7 +25,7 @@ from veo._models import TaskState, VideoTask
 from veo._mp4 import Mp4Check
 from veo._rules import Problem, check_http_url
 
-__all__ = ["DownloadTarget", "disk_error", "safe_filename", "video_source"]
+__all__ = ["DownloadTarget", "disk_error", "safe_filename", "temporary_of", "video_source"]
 
 MAX_NAME = 120
 WRITEBACK_STEP = 8 * 1024 * 1024
@@ -173,6 +173,16 @@ class DownloadTarget:
             raise
         if not sink.finished:
             sink.discard()
+
+
+_TEMPORARY = re.compile(r"\.(.+)\.[0-9a-f]{12}\.part")
+"""A temporary file's name, ``.<final name>.<12 hex digits>.part`` (``_open_temporary``)."""
+
+
+def temporary_of(name: str) -> str | None:
+    """The final file name whose download temporary file is called ``name``, or None."""
+    match = _TEMPORARY.fullmatch(name)
+    return match[1] if match else None
 
 
 def _open_temporary(directory: Path, name: str) -> tuple[IO[bytes], Path]:

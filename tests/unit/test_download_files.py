@@ -13,7 +13,14 @@ import httpx
 import pytest
 
 from veo import AsyncVeo, DownloadError, InvalidRequestError, VideoTask
-from veo._download import WRITEBACK_STEP, DownloadTarget, safe_filename, video_source
+from veo._download import (
+    WRITEBACK_STEP,
+    DownloadTarget,
+    _open_temporary,
+    safe_filename,
+    temporary_of,
+    video_source,
+)
 
 from ..conftest import ClientOptions
 
@@ -230,3 +237,12 @@ def test_an_async_download_flushes_to_disk_off_the_event_loop(
     saved = asyncio.run(download_beside_another_task())
 
     assert saved.read_bytes()
+
+
+def test_a_temporary_file_names_the_video_it_becomes(tmp_path: Path) -> None:
+    handle, temporary = _open_temporary(tmp_path, "scene.mp4")
+    handle.close()
+
+    assert "scene.mp4" == temporary_of(temporary.name)
+    assert None is temporary_of("scene.mp4")
+    assert None is temporary_of(".scene.mp4.not-hex-here.part")

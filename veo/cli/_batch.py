@@ -41,7 +41,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -53,7 +52,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from veo._client import AsyncVeo, paid_task
-from veo._download import safe_filename
+from veo._download import safe_filename, temporary_of
 from veo._errors import (
     APIError,
     CreateOutcomeUnknownError,
@@ -82,7 +81,6 @@ LOCK_NAME = "veo-batch.lock"
 # A line names the job and holds VideoRequest's fields; a field the installed spec does
 # not know (extra_body) has no place in a line.
 FIELDS = frozenset(REQUEST_FIELDS) - {"extra_body"} | {"name"}
-_PART = re.compile(r"\.(.+)\.[0-9a-f]{12}\.part")
 UNKNOWN_HINT = (
     "the create call's outcome is unknown: a task may exist. Check your tasks, then "
     "re-run with --resubmit-unknown to create it again"
@@ -316,16 +314,19 @@ class Journal:
 
     def rows(self) -> dict[int, dict[str, Any]]:
         """Every job's recorded state, by line."""
-        with self._lock:
-            cursor = self._db.execute("SELECT line, status, task_id, path, message FROM jobs")
-            return {
-                line: {"status": status, "task_id": task_id, "path": path, "message": message}
-                for line, status, task_id, path, message in cursor
-            }
+        return self._states("")
 
     def row(self, line: int) -> dict[str, Any]:
         """The job's recorded state."""
-        return self.rows()[line]
+        return self._states(" WHERE line = ?", line)[line]
+
+    def _states(self, where: str, *parameters: Any) -> dict[int, dict[str, Any]]:
+        sql = f"SELECT line, status, task_id, path, message FROM jobs{where}"  # noqa: S608
+        with self._lock:
+            return {
+                line: {"status": status, "task_id": task_id, "path": path, "message": message}
+                for line, status, task_id, path, message in self._db.execute(sql, parameters)
+            }
 
     async def record(self, line: int, status: str, **fields: Any) -> None:
         """Record a transition; returns once it is committed (and on disk).
@@ -520,13 +521,12 @@ async def _record_error(journal: Journal, job: Job, exc: Exception) -> Unrecorde
 def _remove_stale_parts(out_dir: Path, names: set[str]) -> None:
     """Remove the temporary files a process killed mid-download left behind.
 
-    One pass over the directory (not one per job). Only this batch's files: a
-    ``.part`` is ``.<final name>.<12 hex>.part``; no other run is writing here (the lock).
+    One pass over the directory (not one per job), and only the temporary files of this
+    batch's videos; no other run is writing here (the lock).
     """
     with os.scandir(out_dir) as entries:
         for entry in entries:
-            match = _PART.fullmatch(entry.name)
-            if match and match[1] in names:
+            if temporary_of(entry.name) in names:
                 Path(entry.path).unlink(missing_ok=True)
 
 
