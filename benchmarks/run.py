@@ -292,7 +292,7 @@ def download_worker(kind: str, url: str, dest: str) -> None:
 
 def download(url: str, size: int = 200 * 1024 * 1024, rounds: int = 11) -> dict[str, Any]:
     growth: dict[str, list[int]] = {"facade": [], "raw": []}
-    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".bench-") as tmp:
 
         def run(kind: str) -> Callable[[], float]:
             def once() -> float:
@@ -424,7 +424,7 @@ def batch_at_scale(jobs: int = 10_000, concurrency: int = 200, rounds: int = 3) 
 
         def side(kind: str) -> Callable[[], float]:
             def once() -> float:
-                with tempfile.TemporaryDirectory(dir=ROOT) as out:
+                with tempfile.TemporaryDirectory(dir=ROOT, prefix=".bench-") as out:
                     Path(out, "jobs.jsonl").write_text(lines, encoding="utf-8")
                     result = run(kind, out)
                     figures[kind].append(result)
