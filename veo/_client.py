@@ -606,7 +606,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None
     ) -> Path:
         exchange = self._exchange(Deadline(None), video=True)
-        with exchange.boundary(), target.attempt() as sink:
+        with exchange.boundary(), await asyncio.to_thread(target.attempt) as sink:
             async with self._slots:
                 response = await self._http.send(
                     exchange.prepare(request), stream=True, auth=None, follow_redirects=True

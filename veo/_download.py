@@ -13,9 +13,10 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import IO
+from types import TracebackType
+from typing import IO, Self
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -147,32 +148,24 @@ class DownloadTarget:
         except OSError as exc:
             raise disk_error(exc, directory) from exc
 
-    @contextlib.contextmanager
-    def attempt(self) -> Iterator[_Sink]:
-        """One try at writing the file: a fresh temporary file, removed on failure.
+    def attempt(self) -> _Sink:
+        """One try at writing the file: a fresh temporary file, to use in a ``with``
+        block that removes it unless ``finish`` moved it to the final name.
+
+        Opening touches the disk (``AsyncVeo`` calls this in a worker thread: creating
+        a file waits on other writers to the directory, often for milliseconds).
 
         Raises:
             DownloadError: the disk refused (full, read-only, no permission); the
-                temporary file is gone even when closing it failed too.
+                temporary file is gone even when closing it failed too. Raised here,
+                or by the ``with`` block for an ``OSError`` inside it.
         """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = _open_temporary(self.path.parent, self.path.name)
         except OSError as exc:
             raise disk_error(exc, self.path, self.task_id) from exc
-        sink = _Sink(handle, temporary, self)
-        try:
-            yield sink
-        except OSError as exc:
-            sink.discard()
-            if isinstance(exc, FileExistsError):
-                raise
-            raise disk_error(exc, self.path, self.task_id) from exc
-        except BaseException:
-            sink.discard()
-            raise
-        if not sink.finished:
-            sink.discard()
+        return _Sink(handle, temporary, self)
 
 
 _TEMPORARY = re.compile(r"\.(.+)\.[0-9a-f]{12}\.part")
@@ -274,6 +267,24 @@ class _Sink:
         _fsync_directory(final.parent)
         self.finished = True
         return final
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            if not self.finished:
+                self.discard()
+            return
+        self.discard()
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+            target = self._target
+            raise disk_error(exc, target.path, target.task_id) from exc
 
     def discard(self) -> None:
         """Close and remove the temporary file, whatever closing it raises."""

@@ -8,6 +8,7 @@ import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -209,17 +210,20 @@ def test_saved_file_mode_follows_the_umask(tmp_path: Path) -> None:
     assert 0o644 == stat.S_IMODE(path.stat().st_mode)
 
 
-def test_an_async_download_flushes_to_disk_off_the_event_loop(
-    client_options: ClientOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("call", ["open", "fsync"])
+def test_an_async_download_touches_the_disk_off_the_event_loop(
+    call: str, client_options: ClientOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A slow disk: fsync waits until the loop has run something else. Were the flush
-    # on the loop's thread, the loop could not run it, and fsync gives up.
+    # A slow disk: creating the temporary file and the final flush wait until the loop
+    # has run something else. Were either on the loop's thread, the loop could not run
+    # it, and the call gives up.
     loop_ran = threading.Event()
-    real_fsync = os.fsync
+    real = getattr(os, call)
 
-    def slow_fsync(fd: int) -> None:
-        assert loop_ran.wait(5), "the flush held the event loop"
-        real_fsync(fd)
+    def slow(target: Any, *args: Any) -> Any:
+        if call == "fsync" or str(target).endswith(".part"):
+            assert loop_ran.wait(5), f"os.{call} held the event loop"
+        return real(target, *args)
 
     async def download_beside_another_task() -> Path:
         async def another_task() -> None:
@@ -232,7 +236,7 @@ def test_an_async_download_flushes_to_disk_off_the_event_loop(
             )
             return saved
 
-    monkeypatch.setattr(os, "fsync", slow_fsync)
+    monkeypatch.setattr(os, call, slow)
 
     saved = asyncio.run(download_beside_another_task())
 
