@@ -172,14 +172,17 @@ class TrickleServer(LoopbackServer):
 class HoldingServer(LoopbackServer):
     """An HTTP/1.1 keep-alive server on 127.0.0.1 that holds each answer ``hold`` seconds.
 
-    Every request gets a succeeded task. It counts the requests and the connections,
-    and keeps the most connections open at once in ``peak``.
+    Every request gets a succeeded task, with ``set_cookie`` as a ``Set-Cookie`` header
+    if given. It counts the requests and the connections, keeps the most connections
+    open at once in ``peak``, and each request's ``Cookie`` header in ``cookies``.
     """
 
-    def __init__(self, hold: float = 0.05) -> None:
+    def __init__(self, hold: float = 0.05, set_cookie: str | None = None) -> None:
         import threading
 
         self.hold = hold
+        self.set_cookie = set_cookie
+        self.cookies: list[str | None] = []
         self.requests = 0
         self.open = 0
         self.peak = 0
@@ -189,6 +192,8 @@ class HoldingServer(LoopbackServer):
     def _answer(self, connection: Any) -> None:
         body = json.dumps({"id": "t1", "state": "succeeded", "progress": 100}).encode()
         head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        if self.set_cookie is not None:
+            head += f"\r\nSet-Cookie: {self.set_cookie}"
         with self._lock:
             self.open += 1
             self.peak = max(self.peak, self.open)
@@ -203,15 +208,19 @@ class HoldingServer(LoopbackServer):
                             return
                         pending += data
                     head_end = pending.index(b"\r\n\r\n") + 4
-                    length = 0
+                    length, cookie = 0, None
                     for line in pending[:head_end].decode("latin-1").split("\r\n"):
-                        if line.lower().startswith("content-length:"):
-                            length = int(line.split(":", 1)[1])
+                        name, _, value = line.partition(":")
+                        if name.lower() == "content-length":
+                            length = int(value)
+                        elif name.lower() == "cookie":
+                            cookie = value.strip()
                     while len(pending) < head_end + length:
                         pending += connection.recv(65536)
                     pending = pending[head_end + length :]
                     with self._lock:
                         self.requests += 1
+                        self.cookies.append(cookie)
                     if self._stop.wait(self.hold):
                         return
                     connection.sendall(f"{head}\r\n\r\n".encode() + body)

@@ -32,8 +32,10 @@ from veo._errors import (
 from veo._http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     NO_FREE_CONNECTION,
+    AsyncPool,
     Deadline,
     Exchange,
+    Pool,
     build_create,
     build_get,
     parse_created,
@@ -323,7 +325,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     """
 
     def _new_http(self) -> httpx.Client:
-        return httpx.Client(limits=self._limits())
+        return Pool(limits=self._limits())
 
     def _take_slot(self, deadline: Deadline) -> None:
         """One of the ``max_connections`` request slots, waited for within ``deadline``;
@@ -556,7 +558,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     """
 
     def _new_http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(limits=self._limits())
+        return AsyncPool(limits=self._limits())
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return asyncio.sleep

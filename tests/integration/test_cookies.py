@@ -1,0 +1,56 @@
+"""The clients' own connection pools keep httpx's cookie handling, with less work."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+import veo
+from veo._http import AsyncPool, Pool
+
+from ..helpers import HoldingServer
+
+
+def test_a_cookie_the_service_sets_is_sent_back_by_the_sync_client() -> None:
+    with (
+        HoldingServer(hold=0, set_cookie="route=b7; Path=/") as server,
+        veo.Veo("k", base_url=server.url) as client,
+    ):
+        client.get("t1")
+        server.set_cookie = None  # answers that set no cookie leave the jar as it is
+        client.get("t1")
+        client.get("t1")
+
+    assert [None, "route=b7", "route=b7"] == server.cookies
+
+
+def test_a_cookie_the_service_sets_is_sent_back_by_the_async_client() -> None:
+    with HoldingServer(hold=0, set_cookie="route=b7; Path=/") as server:
+
+        async def three_gets() -> None:
+            async with veo.AsyncVeo("k", base_url=server.url) as client:
+                await client.get("t1")
+                server.set_cookie = None
+                await client.get("t1")
+                await client.get("t1")
+
+        asyncio.run(three_gets())
+
+    assert [None, "route=b7", "route=b7"] == server.cookies
+
+
+def test_cookies_given_to_the_pools_are_kept() -> None:
+    with Pool(cookies={"a": "1"}) as pool:
+        pool.cookies = {"b": "2"}
+        assert {"b": "2"} == dict(pool.cookies)
+    assert {"a": "1"} == dict(AsyncPool(cookies={"a": "1"}).cookies)
+
+
+def test_an_injected_client_keeps_its_own_cookie_jar() -> None:
+    http = httpx.Client(cookies={"mine": "1"})
+    jar = http.cookies
+    with veo.Veo("k", base_url="https://api.test", http_client=http):
+        pass
+    assert jar is http.cookies
+    assert {"mine": "1"} == dict(http.cookies)
