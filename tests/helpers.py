@@ -173,8 +173,9 @@ class HoldingServer(LoopbackServer):
     """An HTTP/1.1 keep-alive server on 127.0.0.1 that holds each answer ``hold`` seconds.
 
     Every request gets a succeeded task, with ``set_cookie`` as a ``Set-Cookie`` header
-    if given. It counts the requests and the connections, keeps the most connections
-    open at once in ``peak``, and each request's ``Cookie`` header in ``cookies``.
+    if given. It counts the requests and the connections accepted, keeps the most
+    connections open at once in ``peak``, and each request's ``Cookie`` header in
+    ``cookies``.
     """
 
     def __init__(self, hold: float = 0.05, set_cookie: str | None = None) -> None:
@@ -184,6 +185,7 @@ class HoldingServer(LoopbackServer):
         self.set_cookie = set_cookie
         self.cookies: list[str | None] = []
         self.requests = 0
+        self.connections = 0
         self.open = 0
         self.peak = 0
         self._lock = threading.Lock()
@@ -195,6 +197,7 @@ class HoldingServer(LoopbackServer):
         if self.set_cookie is not None:
             head += f"\r\nSet-Cookie: {self.set_cookie}"
         with self._lock:
+            self.connections += 1
             self.open += 1
             self.peak = max(self.peak, self.open)
         try:

@@ -32,10 +32,8 @@ from veo._errors import (
 from veo._http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     NO_FREE_CONNECTION,
-    AsyncPool,
     Deadline,
     Exchange,
-    Pool,
     build_create,
     build_get,
     parse_created,
@@ -43,6 +41,7 @@ from veo._http import (
 )
 from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
+from veo._pool import AsyncPool, Pool
 from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host
 from veo._secret import Secret, check_key
@@ -55,7 +54,6 @@ DEFAULT_BASE_URL = "https://duomiapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_DEADLINE = 180.0
 DEFAULT_MAX_CONNECTIONS = 100  # httpx's own pool size
-DEFAULT_KEEPALIVE = 20  # httpx's own idle connections kept
 DEFAULT_WAIT_TIMEOUT = 900.0
 
 T = TypeVar("T")
@@ -202,14 +200,6 @@ class _BaseClient(Generic[HttpT, SleepT]):
     def _new_http(self) -> HttpT:
         raise NotImplementedError
 
-    def _limits(self) -> httpx.Limits:
-        # The pool holds exactly as many connections as requests may be in flight (the
-        # slots), so no request ever queues inside httpcore's pool.
-        keepalive = min(self.max_connections, DEFAULT_KEEPALIVE)
-        return httpx.Limits(
-            max_connections=self.max_connections, max_keepalive_connections=keepalive
-        )
-
     def _default_sleep(self) -> SleepT:
         raise NotImplementedError
 
@@ -325,7 +315,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     """
 
     def _new_http(self) -> httpx.Client:
-        return Pool(limits=self._limits())
+        return Pool(self.max_connections)
 
     def _take_slot(self, deadline: Deadline) -> None:
         """One of the ``max_connections`` request slots, waited for within ``deadline``;
@@ -558,7 +548,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     """
 
     def _new_http(self) -> httpx.AsyncClient:
-        return AsyncPool(limits=self._limits())
+        return AsyncPool(self.max_connections)
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return asyncio.sleep

@@ -51,10 +51,8 @@ from veo_api.models import VideoGenerationRequest
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "NO_FREE_CONNECTION",
-    "AsyncPool",
     "Deadline",
     "Exchange",
-    "Pool",
     "build_create",
     "build_get",
     "parse_created",
@@ -78,45 +76,6 @@ _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
 EXPIRED_STATUSES = frozenset({403, 404, 410})
 # Raised before a single byte of the request went out: retrying cannot duplicate.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-
-
-class _Cookies(httpx.Cookies):
-    """httpx's cookie jar, minus the work for answers that set no cookie."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        # httpx wraps every response and its request in urllib stand-ins to look for
-        # cookies (about 13 µs, a tenth of a call's own CPU in the client), and the
-        # service's answers set none. An answer that does is extracted as before.
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
-
-
-class _CookieJarOfOurOwn:
-    """The ``cookies`` of the httpx clients ``veo`` makes: a ``_Cookies`` jar.
-
-    httpx reaches a client's cookies only through its public ``cookies`` property,
-    so overriding that is enough; a client passed in by the caller is left as it is.
-    """
-
-    def __init__(self, *, cookies: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._veo_cookies = _Cookies(cookies)
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._veo_cookies
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        self._veo_cookies = _Cookies(cookies)
-
-
-class Pool(_CookieJarOfOurOwn, httpx.Client):
-    """The ``httpx.Client`` a ``Veo`` makes for itself."""
-
-
-class AsyncPool(_CookieJarOfOurOwn, httpx.AsyncClient):
-    """The ``httpx.AsyncClient`` an ``AsyncVeo`` makes for itself."""
 
 
 @attrs.frozen

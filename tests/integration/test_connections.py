@@ -98,3 +98,30 @@ def test_a_sync_create_that_waits_out_its_deadline_for_a_connection_was_never_se
 def test_max_connections_must_be_a_positive_whole_number(value: object) -> None:
     with pytest.raises(veo.ConfigurationError, match="max_connections"):
         veo.Veo("k", max_connections=value)  # type: ignore[arg-type]
+
+
+def test_a_busy_async_client_keeps_its_connections_open() -> None:
+    # More connections than httpx keeps idle by default (20): under load, httpcore's
+    # own pool closed idle connections and opened new ones, request after request.
+    with HoldingServer(hold=0.01) as server:
+
+        async def rounds() -> None:
+            async with veo.AsyncVeo("k", base_url=server.url, max_connections=30) as client:
+                for _ in range(5):
+                    await asyncio.gather(*(client.get("t1") for _ in range(60)))
+
+        asyncio.run(rounds())
+
+    assert 300 == server.requests
+    assert server.connections <= 30
+
+
+def test_a_sync_client_reuses_one_connection_for_calls_in_turn() -> None:
+    with (
+        HoldingServer(hold=0) as server,
+        veo.Veo("k", base_url=server.url) as client,
+    ):
+        for _ in range(20):
+            client.get("t1")
+
+    assert 1 == server.connections

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 import veo
-from veo._http import AsyncPool, Pool
+from veo._pool import AsyncPool, Pool
 
 from ..helpers import HoldingServer
 
@@ -41,10 +41,10 @@ def test_a_cookie_the_service_sets_is_sent_back_by_the_async_client() -> None:
 
 
 def test_cookies_given_to_the_pools_are_kept() -> None:
-    with Pool(cookies={"a": "1"}) as pool:
+    with Pool(4, cookies={"a": "1"}) as pool:
         pool.cookies = {"b": "2"}
         assert {"b": "2"} == dict(pool.cookies)
-    assert {"a": "1"} == dict(AsyncPool(cookies={"a": "1"}).cookies)
+    assert {"a": "1"} == dict(AsyncPool(4, cookies={"a": "1"}).cookies)
 
 
 def test_an_injected_client_keeps_its_own_cookie_jar() -> None:

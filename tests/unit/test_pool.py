@@ -1,0 +1,91 @@
+"""_pool: which connection each request borrows, and that every one comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+import pytest
+
+from veo._pool import _AsyncTransport, _Lender, _Transport
+
+API = (b"https", b"api.test", None)
+CDN = (b"https", b"cdn.test", None)
+
+
+def lender(size: int) -> _Lender[object]:
+    return _Lender(size, object)
+
+
+def test_a_request_takes_the_connection_last_used_for_its_host() -> None:
+    pool = lender(3)
+    first, second = pool.take(API), pool.take(API)
+    pool.give_back(API, first)
+    pool.give_back(API, second)
+
+    assert second is pool.take(API)
+    assert first is pool.take(API)
+
+
+def test_new_connections_are_made_up_to_the_size_only() -> None:
+    pool = lender(2)
+    a, b = pool.take(API), pool.take(API)
+    pool.give_back(CDN, a)
+
+    assert a is not b
+    assert 2 == len(pool.made)
+    assert a is pool.take(CDN)
+    assert 2 == len(pool.made)
+
+
+def test_at_the_size_a_request_takes_the_one_idle_longest_for_another_host() -> None:
+    pool = lender(3)
+    a, b, c = pool.take(CDN), pool.take(CDN), pool.take(API)
+    pool.give_back(CDN, a)
+    pool.give_back(API, c)
+    pool.give_back(CDN, b)
+
+    assert a is pool.take((b"https", b"other.test", None))
+    assert b is pool.take(CDN)
+    assert c is pool.take(API)
+    assert 3 == len(pool.made)
+
+
+def test_with_every_connection_busy_one_more_is_made_rather_than_a_request_refused() -> None:
+    pool = lender(1)
+    pool.take(API)
+
+    pool.take(API)
+
+    assert 2 == len(pool.made)
+
+
+def refused_url() -> str:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def test_a_refused_request_hands_its_connection_back() -> None:
+    transport, url = _Transport(1), refused_url()
+    for _ in range(3):
+        with pytest.raises(httpx.ConnectError):
+            transport.handle_request(httpx.Request("GET", url))
+
+    assert 1 == len(transport.lender.made)
+    transport.close()
+
+
+def test_a_refused_async_request_hands_its_connection_back() -> None:
+    transport, url = _AsyncTransport(1), refused_url()
+
+    async def three() -> None:
+        for _ in range(3):
+            with pytest.raises(httpx.ConnectError):
+                await transport.handle_async_request(httpx.Request("GET", url))
+        await transport.aclose()
+
+    asyncio.run(three())
+
+    assert 1 == len(transport.lender.made)

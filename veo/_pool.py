@@ -1,0 +1,212 @@
+"""The httpx clients ``veo`` makes for itself: one connection per request slot.
+
+A client lets at most ``max_connections`` requests into httpx at once (its slots). Its
+pool here is that many single-connection httpx transports, each lent to one request
+at a time and handed back when the response is closed, most recently used first and
+to the same host where one is idle. httpcore 1.0's own pool, at that size, scans every
+connection at every step (a ``poll`` syscall for each idle one) and, with fewer idle
+connections kept than it holds, closes and reopens connections under load (a new TCP,
+and against the service a new TLS, connection per request). Each transport here keeps
+httpcore's handling of its one connection: keep-alive, expiry, reconnecting, errors.
+
+They also skip httpx's cookie extraction for answers that set no cookie (``_Cookies``).
+A client passed in as ``http_client=`` is used as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+__all__ = ["AsyncPool", "Pool"]
+
+T = TypeVar("T")
+Origin = tuple[bytes, bytes, int | None]
+
+
+class _Cookies(httpx.Cookies):
+    """httpx's cookie jar, minus the work for answers that set no cookie."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        # httpx wraps every response and its request in urllib stand-ins to look for
+        # cookies, and the service's answers set none. One that does is extracted.
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class _Lender(Generic[T]):
+    """Which transport each request borrows: the I/O-free part, shared by both pools.
+
+    Idle transports are kept per origin, most recently used last. A request takes the
+    last idle one of its origin (its connection is the likeliest to be open), else a
+    new one while fewer than ``size`` exist, else the one idle longest for another
+    origin (its connection is replaced). The client's slots keep requests in flight
+    to ``size``, so one is always idle or makeable; should that ever not hold, a
+    transport beyond ``size`` is made rather than a request refused.
+    """
+
+    def __init__(self, size: int, make: Callable[[], T]) -> None:
+        self._size = size
+        self._make = make
+        self._idle: dict[Origin, list[T]] = {}
+        self._idle_since: dict[T, Origin] = {}  # every idle one, oldest first
+        self.made: list[T] = []
+        self._lock = threading.Lock()  # the sync client is shared between threads
+
+    def take(self, origin: Origin) -> T:
+        with self._lock:
+            same = self._idle.get(origin)
+            if same:
+                transport = same.pop()
+                del self._idle_since[transport]
+                return transport
+            if len(self.made) < self._size or not self._idle_since:
+                transport = self._make()
+                self.made.append(transport)
+                return transport
+            transport, other = next(iter(self._idle_since.items()))
+            del self._idle_since[transport]
+            self._idle[other].remove(transport)  # the oldest there too: found first
+            return transport
+
+    def give_back(self, origin: Origin, transport: T) -> None:
+        with self._lock:
+            self._idle.setdefault(origin, []).append(transport)
+            self._idle_since[transport] = origin
+
+
+def _origin(request: httpx.Request) -> Origin:
+    url = request.url
+    return url.raw_scheme, url.raw_host, url.port
+
+
+def _one_connection() -> httpx.Limits:
+    return httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+
+class _GivenBack(httpx.SyncByteStream):
+    def __init__(self, stream: httpx.SyncByteStream, give_back: Callable[[], None]) -> None:
+        self._stream = stream
+        self._give_back: Callable[[], None] | None = give_back
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._stream
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            give_back, self._give_back = self._give_back, None
+            if give_back is not None:  # once, however often the stream is closed
+                give_back()
+
+
+class _AsyncGivenBack(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream, give_back: Callable[[], None]) -> None:
+        self._stream = stream
+        self._give_back: Callable[[], None] | None = give_back
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for part in self._stream:
+            yield part
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            give_back, self._give_back = self._give_back, None
+            if give_back is not None:  # once, however often the stream is closed
+                give_back()
+
+
+class _Transport(httpx.BaseTransport):
+    """``size`` single-connection ``httpx.HTTPTransport``s, one lent per request."""
+
+    def __init__(self, size: int) -> None:
+        context = httpx.create_ssl_context()  # once, not once per connection
+        self.lender = _Lender(
+            size, lambda: httpx.HTTPTransport(verify=context, limits=_one_connection())
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        origin = _origin(request)
+        transport = self.lender.take(origin)
+        try:
+            response = transport.handle_request(request)
+        except BaseException:
+            self.lender.give_back(origin, transport)
+            raise
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _GivenBack(
+            response.stream, lambda: self.lender.give_back(origin, transport)
+        )
+        return response
+
+    def close(self) -> None:
+        for transport in self.lender.made:
+            transport.close()
+
+
+class _AsyncTransport(httpx.AsyncBaseTransport):
+    """Same as ``_Transport``, but async."""
+
+    def __init__(self, size: int) -> None:
+        context = httpx.create_ssl_context()
+        self.lender = _Lender(
+            size, lambda: httpx.AsyncHTTPTransport(verify=context, limits=_one_connection())
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        origin = _origin(request)
+        transport = self.lender.take(origin)
+        try:
+            response = await transport.handle_async_request(request)
+        except BaseException:
+            self.lender.give_back(origin, transport)
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _AsyncGivenBack(
+            response.stream, lambda: self.lender.give_back(origin, transport)
+        )
+        return response
+
+    async def aclose(self) -> None:
+        for transport in self.lender.made:
+            await transport.aclose()
+
+
+class _OwnCookies:
+    """The ``cookies`` property of both pools: a ``_Cookies`` jar.
+
+    httpx reaches a client's cookies only through its public ``cookies`` property, so
+    overriding it is enough.
+    """
+
+    def __init__(self, *, cookies: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._veo_cookies = _Cookies(cookies)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._veo_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._veo_cookies = _Cookies(cookies)
+
+
+class Pool(_OwnCookies, httpx.Client):
+    """The ``httpx.Client`` a ``Veo`` makes: ``size`` connections, one per slot."""
+
+    def __init__(self, size: int, **kwargs: Any) -> None:
+        super().__init__(transport=_Transport(size), **kwargs)
+
+
+class AsyncPool(_OwnCookies, httpx.AsyncClient):
+    """The ``httpx.AsyncClient`` an ``AsyncVeo`` makes: same as ``Pool``, but async."""
+
+    def __init__(self, size: int, **kwargs: Any) -> None:
+        super().__init__(transport=_AsyncTransport(size), **kwargs)
