@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
+import veo.cli
 from veo import VideoRequest
+from veo.cli import _run_jobs
 from veo.cli._batch import Job, Journal, Unrecorded, _Update, parse_batch, run_batch
 from veo.mock import Lifecycle
 from veo.testing import MockServer
+
+from ..helpers import HoldingServer
 
 
 @pytest.fixture
@@ -167,3 +171,28 @@ def test_a_large_batch_keeps_only_its_concurrency_in_flight(
     assert {"done"} == statuses
     assert 60 == veo_mock.state.tasks_created
     assert max(alive) <= 4 + 2  # the workers, asyncio.run's own task, a journal commit
+
+
+def test_a_batch_keeps_at_most_its_connection_cap_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Eight jobs at once against a server that holds each answer: with the cap at 3,
+    # never more than three requests (and connections) at a time.
+    monkeypatch.setattr(veo.cli, "MAX_CONNECTIONS", 3)
+    jobs_file = tmp_path / "jobs.jsonl"
+    jobs_file.write_text(
+        "".join(json.dumps({"prompt": f"p{n}", "name": f"j{n}"}) + "\n" for n in range(8))
+    )
+    jobs, _ = parse_batch(jobs_file)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.register(jobs)
+    options = {"api_key": "k", "base_url": ""}
+    try:
+        with HoldingServer(hold=0.05) as server:
+            options["base_url"] = server.url
+            asyncio.run(_run_jobs(jobs, journal, tmp_path, options, 8, False, 30, False))
+    finally:
+        journal.close()
+
+    assert server.requests >= 8
+    assert 3 == server.peak

@@ -34,6 +34,7 @@ from veo._rules import Problem
 from veo._secret import check_key
 from veo.cli._batch import (
     JOURNAL_NAME,
+    MAX_CONNECTIONS,
     Job,
     Journal,
     Unrecorded,
@@ -628,7 +629,8 @@ async def _run_jobs(
     gc.freeze()
     try:
         with progress:
-            async with AsyncVeo(**options) as client:
+            connections = min(concurrency, MAX_CONNECTIONS)
+            async with AsyncVeo(**options, max_connections=connections) as client:
                 return await run_batch(
                     jobs,
                     journal,

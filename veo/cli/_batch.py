@@ -78,6 +78,11 @@ logger = logging.getLogger("veo")
 
 JOURNAL_NAME = "veo-batch.sqlite3"
 LOCK_NAME = "veo-batch.lock"
+MAX_CONNECTIONS = 32
+"""The most requests a batch has in flight, whatever its concurrency. A job spends
+most of its time between polls; more requests at once only lengthen each pass of the
+event loop (every answer that lands in a pass is handled in it), which delays every
+other job's timers and deadlines: 100 at once held it for 50 ms at a time."""
 # A line names the job and holds VideoRequest's fields; a field the installed spec does
 # not know (extra_body) has no place in a line.
 FIELDS = frozenset(REQUEST_FIELDS) - {"extra_body"} | {"name"}
