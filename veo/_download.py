@@ -15,8 +15,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from types import TracebackType
-from typing import IO, Self
+from typing import IO
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -195,7 +194,7 @@ def _refuse_existing(path: Path, overwrite: bool) -> None:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
 
 
-class _Sink:
+class _Sink(contextlib.AbstractContextManager["_Sink"]):
     """Receives the bytes of one attempt (see ``DownloadTarget.attempt``)."""
 
     def __init__(self, handle: IO[bytes], temporary: Path, target: DownloadTarget) -> None:
@@ -268,15 +267,7 @@ class _Sink:
         self.finished = True
         return final
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
         if exc is None:
             if not self.finished:
                 self.discard()

@@ -34,6 +34,18 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     journal.close()
 
 
+def registered_batch(directory: Path, count: int) -> tuple[list[Job], Journal]:
+    """A batch file of ``count`` jobs, parsed, and a journal with them registered."""
+    jobs_file = directory / "jobs.jsonl"
+    jobs_file.write_text(
+        "".join(json.dumps({"prompt": f"p{n}", "name": f"j{n}"}) + "\n" for n in range(count))
+    )
+    jobs, _ = parse_batch(jobs_file)
+    journal = Journal(directory / "journal.sqlite3")
+    journal.register(jobs)
+    return jobs, journal
+
+
 def on_disk(journal: Journal) -> dict[int, str]:
     """The statuses another process would read now."""
     with sqlite3.connect(journal.path) as other:
@@ -135,13 +147,7 @@ def test_a_large_batch_keeps_only_its_concurrency_in_flight(
     # 60 jobs at concurrency 4: four workers take the jobs in turn, rather than one
     # coroutine per job waiting for its turn (10,000 of them for a large batch).
     veo_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
-    jobs_file = tmp_path / "jobs.jsonl"
-    jobs_file.write_text(
-        "".join(json.dumps({"prompt": f"p{n}", "name": f"j{n}"}) + "\n" for n in range(60))
-    )
-    jobs, _ = parse_batch(jobs_file)
-    journal = Journal(tmp_path / "journal.sqlite3")
-    journal.register(jobs)
+    jobs, journal = registered_batch(tmp_path, 60)
     alive: list[int] = []
 
     def report(job: Job, what: str, task: object) -> None:
@@ -179,13 +185,7 @@ def test_a_batch_keeps_at_most_its_connection_cap_in_flight(
     # Eight jobs at once against a server that holds each answer: with the cap at 3,
     # never more than three requests (and connections) at a time.
     monkeypatch.setattr(veo.cli, "MAX_CONNECTIONS", 3)
-    jobs_file = tmp_path / "jobs.jsonl"
-    jobs_file.write_text(
-        "".join(json.dumps({"prompt": f"p{n}", "name": f"j{n}"}) + "\n" for n in range(8))
-    )
-    jobs, _ = parse_batch(jobs_file)
-    journal = Journal(tmp_path / "journal.sqlite3")
-    journal.register(jobs)
+    jobs, journal = registered_batch(tmp_path, 8)
     options = {"api_key": "k", "base_url": ""}
     try:
         with HoldingServer(hold=0.05) as server:
