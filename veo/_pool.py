@@ -16,6 +16,7 @@ A client passed in as ``http_client=`` is used as it is.
 from __future__ import annotations
 
 import threading
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -85,6 +86,18 @@ def _origin(request: httpx.Request) -> Origin:
 
 def _one_connection() -> httpx.Limits:
     return httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+
+def _through_httpx(size: int) -> dict[str, Any] | None:
+    """httpx's own pool, where the environment names a proxy (``HTTPS_PROXY``, ...).
+
+    httpx honours those only when it makes its transports itself, so there the
+    client does, sized to the slots (no request queues inside the pool).
+    """
+    proxies = urllib.request.getproxies()  # what httpx reads, the same way
+    if not any(proxies.get(scheme) for scheme in ("http", "https", "all")):
+        return None
+    return {"limits": httpx.Limits(max_connections=size, max_keepalive_connections=min(size, 20))}
 
 
 class _GivenBack(httpx.SyncByteStream):
@@ -202,11 +215,13 @@ class Pool(_OwnCookies, httpx.Client):
     """The ``httpx.Client`` a ``Veo`` makes: ``size`` connections, one per slot."""
 
     def __init__(self, size: int, **kwargs: Any) -> None:
-        super().__init__(transport=_Transport(size), **kwargs)
+        own = _through_httpx(size) or {"transport": _Transport(size)}
+        super().__init__(**own, **kwargs)
 
 
 class AsyncPool(_OwnCookies, httpx.AsyncClient):
     """The ``httpx.AsyncClient`` an ``AsyncVeo`` makes: same as ``Pool``, but async."""
 
     def __init__(self, size: int, **kwargs: Any) -> None:
-        super().__init__(transport=_AsyncTransport(size), **kwargs)
+        own = _through_httpx(size) or {"transport": _AsyncTransport(size)}
+        super().__init__(**own, **kwargs)

@@ -14,6 +14,15 @@ import veo
 from ..helpers import HoldingServer
 
 BODY_WAITS = 0.05  # seconds the server holds each answer
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy in the environment (with one, the clients use httpx's own pool)."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 def test_an_async_fan_out_never_opens_more_connections_than_allowed() -> None:
@@ -100,6 +109,7 @@ def test_max_connections_must_be_a_positive_whole_number(value: object) -> None:
         veo.Veo("k", max_connections=value)  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("no_proxy")
 def test_a_busy_async_client_keeps_its_connections_open() -> None:
     # More connections than httpx keeps idle by default (20): under load, httpcore's
     # own pool closed idle connections and opened new ones, request after request.
@@ -116,6 +126,7 @@ def test_a_busy_async_client_keeps_its_connections_open() -> None:
     assert server.connections <= 30
 
 
+@pytest.mark.usefixtures("no_proxy")
 def test_a_sync_client_reuses_one_connection_for_calls_in_turn() -> None:
     with (
         HoldingServer(hold=0) as server,
@@ -125,3 +136,26 @@ def test_a_sync_client_reuses_one_connection_for_calls_in_turn() -> None:
             client.get("t1")
 
     assert 1 == server.connections
+
+
+@pytest.mark.usefixtures("no_proxy")
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_proxy_named_in_the_environment_is_used(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with HoldingServer(hold=0) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        options = {"base_url": "http://api.test", "allow_insecure_http": True}
+        if kind == "sync":
+            with veo.Veo("k", **options) as client:
+                task = client.get("t1")
+        else:
+
+            async def get() -> veo.VideoTask:
+                async with veo.AsyncVeo("k", **options) as client:
+                    return await client.get("t1")
+
+            task = asyncio.run(get())
+
+    assert veo.TaskState.SUCCEEDED is task.state
+    assert 1 == proxy.requests
