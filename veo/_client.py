@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import queue
@@ -119,6 +120,27 @@ def paid_task(task: VideoTask) -> Iterator[None]:
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 SleepT = TypeVar("SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
+
+
+async def _in_thread(work: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
+    """``work()`` in a worker thread, for the disk's sake.
+
+    A thread cannot be stopped: when the caller is cancelled meanwhile, this waits for
+    ``work`` to end (and passes what it made to ``undo``) before the cancellation goes
+    on, so nothing ``work`` touches is closed or removed under it, and nothing it made
+    is left behind.
+    """
+    # What asyncio.to_thread does, but a future (no task) that can be shielded.
+    running = asyncio.get_running_loop().run_in_executor(None, contextvars.copy_context().run, work)
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        while not running.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({running})
+        if undo is not None and not running.cancelled() and running.exception() is None:
+            undo(running.result())
+        raise
 
 
 class _BaseClient(Generic[HttpT, SleepT]):
@@ -598,7 +620,10 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None
     ) -> Path:
         exchange = self._exchange(Deadline(None), video=True)
-        with exchange.boundary(), await asyncio.to_thread(target.attempt) as sink:
+        with (
+            exchange.boundary(),
+            await _in_thread(target.attempt, lambda sink: sink.discard()) as sink,
+        ):
             async with self._slots:
                 response = await self._http.send(
                     exchange.prepare(request), stream=True, auth=None, follow_redirects=True
@@ -613,7 +638,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                         sink.write(chunk)
                 finally:
                     await response.aclose()
-            return await asyncio.to_thread(sink.finish)
+            return await _in_thread(sink.finish)
 
     async def create(
         self,

@@ -24,6 +24,7 @@ from veo._download import (
 )
 
 from ..conftest import ClientOptions
+from .conftest import VIDEO
 
 
 @pytest.mark.parametrize(
@@ -241,6 +242,47 @@ def test_an_async_download_touches_the_disk_off_the_event_loop(
     saved = asyncio.run(download_beside_another_task())
 
     assert saved.read_bytes()
+
+
+@pytest.mark.parametrize("call", ["open", "fsync"])
+def test_an_async_download_cancelled_at_the_disk_leaves_a_whole_file_or_none(
+    call: str, client_options: ClientOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cancelled while a worker thread creates the temporary file (nothing may be left)
+    # or flushes it (the flush ends, and the file is whole under its name): a thread
+    # cannot be stopped, so the cancellation waits for it rather than close or remove
+    # the file under it.
+    entered, release = threading.Event(), threading.Event()
+    real = getattr(os, call)
+
+    def held(target: Any, *args: Any) -> Any:
+        if call == "fsync" or str(target).endswith(".part"):
+            entered.set()
+            assert release.wait(5)
+        return real(target, *args)
+
+    async def cancel_at_the_disk() -> None:
+        async with AsyncVeo(**client_options("async")) as client:
+            download = asyncio.create_task(
+                client.download("https://cdn.test/v.mp4", tmp_path / "v.mp4")
+            )
+            assert await asyncio.to_thread(entered.wait, 5)
+            download.cancel()
+            await asyncio.sleep(0.05)
+            release.set()
+            with pytest.raises(asyncio.CancelledError):
+                await download
+
+    monkeypatch.setattr(os, call, held)
+
+    asyncio.run(cancel_at_the_disk())
+
+    left = sorted(path.name for path in tmp_path.iterdir())
+    if call == "open":
+        assert [] == left
+    else:
+        assert ["v.mp4"] == left
+        assert VIDEO == (tmp_path / "v.mp4").read_bytes()
 
 
 def test_a_temporary_file_names_the_video_it_becomes(tmp_path: Path) -> None:
