@@ -61,6 +61,28 @@ def test_twenty_jobs_at_concurrency_four_all_succeed(
     }
 
 
+def test_a_directory_at_a_jobs_file_name_fails_that_job_before_it_pays(
+    run_veo: Run, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    jobs = write_jobs(tmp_path / "jobs.jsonl", 2)
+    (tmp_path / "videos" / "scene-00.mp4").mkdir(parents=True)
+
+    result = run_veo("batch", str(jobs), "--out", "videos", "--json")
+
+    summary = only_json(result.stdout)
+    assert ["scene-00.mp4"] == [row["name"] for row in summary["failed"]]
+    assert "scene-00.mp4 is a directory" in summary["failed"][0]["message"]
+    assert ["scene-01.mp4"] == [row["name"] for row in summary["done"]]
+    assert 1 == veo_mock.state.tasks_created
+    assert [] == list((tmp_path / "videos" / "scene-00.mp4").iterdir())
+
+    (tmp_path / "videos" / "scene-00.mp4").rmdir()
+    again = only_json(run_veo("batch", str(jobs), "--out", "videos", "--json").stdout)
+
+    assert ["scene-00.mp4", "scene-01.mp4"] == sorted(row["name"] for row in again["done"])
+    assert 2 == veo_mock.state.tasks_created
+
+
 def test_rerunning_a_finished_batch_creates_nothing(
     run_veo: Run, veo_mock: MockServer, tmp_path: Path
 ) -> None:

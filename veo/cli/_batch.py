@@ -449,6 +449,13 @@ async def _run_job(
         await journal.record(job.line, "unknown", message=UNKNOWN_HINT)
         report(job, "unknown", None)
         return
+    target = out_dir / job.filename
+    if target.is_dir():  # a download would go inside it, under the task's id
+        await journal.record(
+            job.line, "error", message=f"{target} is a directory; move it away and re-run"
+        )
+        report(job, "error", None)
+        return
     if task_id is None or status in ("submitting", "unknown"):
         # "error" without a task id: the job stopped before its create was sent.
         report(job, "submitting", None)
@@ -482,7 +489,7 @@ async def _run_job(
     report(job, "downloading", task)
     await journal.record(job.line, "downloading")
     try:
-        path = await client.download(task, out_dir / job.filename, overwrite=True)
+        path = await client.download(task, target, overwrite=True)
     except VeoError as exc:
         await journal.record(
             job.line,
