@@ -8,7 +8,10 @@ import socket
 import httpx
 import pytest
 
+import veo
 from veo._pool import _AsyncTransport, _Lender, _Transport
+
+from ..helpers import TrickleServer
 
 API = (b"https", b"api.test", None)
 CDN = (b"https", b"cdn.test", None)
@@ -87,5 +90,25 @@ def test_a_refused_async_request_hands_its_connection_back() -> None:
         await transport.aclose()
 
     asyncio.run(three())
+
+    assert 1 == len(transport.lender.made)
+
+
+def test_a_call_cut_at_its_deadline_mid_answer_hands_its_connection_back() -> None:
+    # AsyncVeo's hard deadline cancels whatever is under way: here, reading a body
+    # that trickles in. Each time, the one connection allowed comes back.
+    async def cut_twice() -> _AsyncTransport:
+        with TrickleServer(interval=0.05, body_size=100) as server:
+            async with veo.AsyncVeo(
+                "k", base_url=server.url, max_connections=1, deadline=0.2
+            ) as client:
+                for _ in range(2):
+                    with pytest.raises(veo.APITimeoutError):
+                        await client.get("t1")
+                transport = client._http._transport
+                assert isinstance(transport, _AsyncTransport)
+                return transport
+
+    transport = asyncio.run(cut_twice())
 
     assert 1 == len(transport.lender.made)
