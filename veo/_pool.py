@@ -16,6 +16,7 @@ A client passed in as ``http_client=`` is used as it is.
 from __future__ import annotations
 
 import threading
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Generic, TypeVar
@@ -26,6 +27,7 @@ __all__ = ["AsyncPool", "Pool"]
 
 T = TypeVar("T")
 Origin = tuple[bytes, bytes, int | None]
+KEEPALIVE_EXPIRY = 5.0  # httpx's default: an idle connection older than this is closed
 
 
 class _Cookies(httpx.Cookies):
@@ -47,13 +49,27 @@ class _Lender(Generic[T]):
     origin (its connection is replaced). The client's slots keep requests in flight
     to ``size``, so one is always idle or makeable; should that ever not hold, a
     transport beyond ``size`` is made rather than a request refused.
+
+    A transport idle for longer than ``expiry`` (httpx's keep-alive expiry) is handed
+    out by ``stale`` to be closed and is forgotten: its connection would not be reused
+    anyway, and one left to the bottom of the pile would stay open until the client
+    closes.
     """
 
-    def __init__(self, size: int, make: Callable[[], T]) -> None:
+    def __init__(
+        self,
+        size: int,
+        make: Callable[[], T],
+        *,
+        expiry: float = KEEPALIVE_EXPIRY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._size = size
         self._make = make
+        self._expiry = expiry
+        self._clock = clock
         self._idle: dict[Origin, list[T]] = {}
-        self._idle_since: dict[T, Origin] = {}  # every idle one, oldest first
+        self._idle_since: dict[T, tuple[Origin, float]] = {}  # every idle one, oldest first
         self.made: list[T] = []
         self._lock = threading.Lock()  # the sync client is shared between threads
 
@@ -68,15 +84,34 @@ class _Lender(Generic[T]):
                 transport = self._make()
                 self.made.append(transport)
                 return transport
-            transport, other = next(iter(self._idle_since.items()))
-            del self._idle_since[transport]
-            self._idle[other].remove(transport)  # the oldest there too: found first
+            transport = next(iter(self._idle_since))
+            self._forget_idle(transport)
             return transport
 
     def give_back(self, origin: Origin, transport: T) -> None:
         with self._lock:
             self._idle.setdefault(origin, []).append(transport)
-            self._idle_since[transport] = origin
+            self._idle_since[transport] = (origin, self._clock())
+
+    def stale(self) -> list[T]:
+        """The transports idle for longer than ``expiry``, now forgotten: close them."""
+        with self._lock:
+            if not self._idle_since:
+                return []
+            cutoff = self._clock() - self._expiry
+            stale = []
+            for transport, (_, since) in self._idle_since.items():  # oldest first
+                if since > cutoff:
+                    break
+                stale.append(transport)
+            for transport in stale:
+                self._forget_idle(transport)
+                self.made.remove(transport)
+            return stale
+
+    def _forget_idle(self, transport: T) -> None:
+        origin, _ = self._idle_since.pop(transport)
+        self._idle[origin].remove(transport)  # the oldest of its origin: found first
 
 
 def _origin(request: httpx.Request) -> Origin:
@@ -138,13 +173,17 @@ class _AsyncGivenBack(httpx.AsyncByteStream):
 class _Transport(httpx.BaseTransport):
     """``size`` single-connection ``httpx.HTTPTransport``s, one lent per request."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, expiry: float = KEEPALIVE_EXPIRY) -> None:
         context = httpx.create_ssl_context()  # once, not once per connection
         self.lender = _Lender(
-            size, lambda: httpx.HTTPTransport(verify=context, limits=_one_connection())
+            size,
+            lambda: httpx.HTTPTransport(verify=context, limits=_one_connection()),
+            expiry=expiry,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for stale in self.lender.stale():
+            stale.close()
         origin = _origin(request)
         transport = self.lender.take(origin)
         try:
@@ -166,13 +205,17 @@ class _Transport(httpx.BaseTransport):
 class _AsyncTransport(httpx.AsyncBaseTransport):
     """Same as ``_Transport``, but async."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, expiry: float = KEEPALIVE_EXPIRY) -> None:
         context = httpx.create_ssl_context()
         self.lender = _Lender(
-            size, lambda: httpx.AsyncHTTPTransport(verify=context, limits=_one_connection())
+            size,
+            lambda: httpx.AsyncHTTPTransport(verify=context, limits=_one_connection()),
+            expiry=expiry,
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for stale in self.lender.stale():
+            await stale.aclose()
         origin = _origin(request)
         transport = self.lender.take(origin)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import veo
 from veo._pool import _AsyncTransport, _Lender, _Transport
 
-from ..helpers import TrickleServer
+from ..helpers import HoldingServer, TrickleServer
 
 API = (b"https", b"api.test", None)
 CDN = (b"https", b"cdn.test", None)
@@ -62,6 +63,43 @@ def test_with_every_connection_busy_one_more_is_made_rather_than_a_request_refus
     pool.take(API)
 
     assert 2 == len(pool.made)
+
+
+def test_a_connection_idle_past_its_expiry_is_handed_out_to_be_closed() -> None:
+    now = [0.0]
+    pool: _Lender[object] = _Lender(3, object, expiry=5.0, clock=lambda: now[0])
+    old, recent = pool.take(CDN), pool.take(API)
+    pool.give_back(CDN, old)
+    now[0] = 3.0
+    pool.give_back(API, recent)
+    now[0] = 5.5
+
+    assert [old] == pool.stale()
+    assert [] == pool.stale()
+    assert [recent] == pool.made
+    assert recent is pool.take(API)
+    assert pool.take(CDN) not in (old, recent)
+
+
+def test_an_idle_connection_to_another_host_is_closed_after_its_expiry() -> None:
+    # One video from a CDN, then only API calls: the CDN connection, never reused,
+    # is closed once it would have expired, not left open until the client closes.
+    transport = _Transport(2, expiry=0.1)
+
+    def fetch(url: str) -> None:
+        transport.handle_request(httpx.Request("GET", url)).read()  # read, then closed
+
+    with HoldingServer(hold=0) as cdn, HoldingServer(hold=0) as api:
+        fetch(cdn.url)
+        fetch(api.url)
+        assert 1 == cdn.open
+        time.sleep(0.2)
+
+        fetch(api.url)
+        time.sleep(0.2)  # the server's thread sees the connection end
+
+        assert 0 == cdn.open
+        transport.close()
 
 
 def refused_url() -> str:
