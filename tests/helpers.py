@@ -173,9 +173,9 @@ class HoldingServer(LoopbackServer):
     """An HTTP/1.1 keep-alive server on 127.0.0.1 that holds each answer ``hold`` seconds.
 
     Every request gets a succeeded task, with ``set_cookie`` as a ``Set-Cookie`` header
-    if given. It counts the requests and the connections accepted, keeps the most
-    connections open at once in ``peak``, and each request's ``Cookie`` header in
-    ``cookies``.
+    if given (``{n}`` in it: the request's number). It counts the requests and the
+    connections accepted, keeps the most connections open at once in ``peak``, and each
+    request's ``Cookie`` header in ``cookies``.
     """
 
     def __init__(self, hold: float = 0.05, set_cookie: str | None = None) -> None:
@@ -194,8 +194,6 @@ class HoldingServer(LoopbackServer):
     def _answer(self, connection: Any) -> None:
         body = json.dumps({"id": "t1", "state": "succeeded", "progress": 100}).encode()
         head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
-        if self.set_cookie is not None:
-            head += f"\r\nSet-Cookie: {self.set_cookie}"
         with self._lock:
             self.connections += 1
             self.open += 1
@@ -224,9 +222,13 @@ class HoldingServer(LoopbackServer):
                     with self._lock:
                         self.requests += 1
                         self.cookies.append(cookie)
+                        number = self.requests
+                    answer = head
+                    if self.set_cookie is not None:
+                        answer += f"\r\nSet-Cookie: {self.set_cookie.format(n=number)}"
                     if self._stop.wait(self.hold):
                         return
-                    connection.sendall(f"{head}\r\n\r\n".encode() + body)
+                    connection.sendall(f"{answer}\r\n\r\n".encode() + body)
         except OSError:
             return
         finally:

@@ -30,14 +30,27 @@ Origin = tuple[bytes, bytes, int | None]
 KEEPALIVE_EXPIRY = 5.0  # httpx's default: an idle connection older than this is closed
 
 
+MAX_COOKIES = 50  # what RFC 6265 asks a browser to keep, at least, per domain
+
+
 class _Cookies(httpx.Cookies):
-    """httpx's cookie jar, minus the work for answers that set no cookie."""
+    """httpx's cookie jar, minus the work for answers that set no cookie, and bounded.
+
+    A server that set a new cookie with every answer would otherwise grow the jar, and
+    the ``Cookie`` header of every request, without limit over a long batch. Past
+    ``MAX_COOKIES`` the ones stored first are dropped, as browsers do.
+    """
 
     def extract_cookies(self, response: httpx.Response) -> None:
         # httpx wraps every response and its request in urllib stand-ins to look for
         # cookies, and the service's answers set none. One that does is extracted.
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
+        if "set-cookie" not in response.headers:
+            return
+        super().extract_cookies(response)
+        excess = len(self.jar) - MAX_COOKIES
+        if excess > 0:
+            for cookie in list(self.jar)[:excess]:
+                self.jar.clear(cookie.domain, cookie.path, cookie.name)
 
 
 class _Lender(Generic[T]):

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 import veo
-from veo._pool import AsyncPool, Pool
+from veo._pool import MAX_COOKIES, AsyncPool, Pool
 
 from ..helpers import HoldingServer
 
@@ -54,3 +54,17 @@ def test_an_injected_client_keeps_its_own_cookie_jar() -> None:
         pass
     assert jar is http.cookies
     assert {"mine": "1"} == dict(http.cookies)
+
+
+def test_a_server_setting_a_new_cookie_every_time_cannot_grow_the_jar_without_limit() -> None:
+    with (
+        HoldingServer(hold=0, set_cookie="c{n}=x; Path=/") as server,
+        veo.Veo("k", base_url=server.url) as client,
+    ):
+        for _ in range(MAX_COOKIES + 30):
+            client.get("t1")
+
+    sent = (server.cookies[-1] or "").split("; ")
+    assert MAX_COOKIES == len(sent)
+    assert f"c{MAX_COOKIES + 29}=x" in sent  # the newest are kept, the oldest dropped
+    assert "c1=x" not in sent
