@@ -4,10 +4,12 @@ Each fenced block is run as a reader would, against a mock server started here:
 
 - ``console`` blocks: every ``$ `` line, in one bash process a block (so a variable set
   by one command is seen by the next), with ``DUOMI_BASE_URL``/``DUOMI_API_KEY``
-  pointing at the mock. ``make`` targets run as a dry run (``make -n``: ``make test``
-  cannot run inside itself); ``pip install`` resolves against the wheel built from this
-  checkout (``--dry-run --no-index``); a command that starts the mock server must print
-  its URL; URLs of a mock on port 8000 are sent to the test's mock;
+  pointing at the mock. ``make demo`` runs for real (its video goes to the block's
+  directory, and must be there after); other ``make`` targets run as a dry run
+  (``make -n``: ``make test`` cannot run inside itself); ``pip install`` resolves
+  against the wheel built from this checkout (``--dry-run --no-index``); a command
+  that starts the mock server must print its URL; URLs of a mock on port 8000 are
+  sent to the test's mock;
 - ``python`` blocks: run as a script, or with pytest when they define tests;
 - ``pycon`` blocks: run as doctests.
 
@@ -104,6 +106,9 @@ def reader(mock: MockServer, tmp_path: Path) -> dict[str, str]:
 
 def shell_line(command: str, mock: MockServer, wheels: Path) -> str:
     words = shlex.split(command)
+    if words == ["make", "demo"]:  # for real, into the block's directory
+        demo = shlex.join(["make", "-s", "-C", str(ROOT), "demo"])
+        return f'{demo} DEMO_OUT="$PWD/demo/car.mp4" && test -s demo/car.mp4'
     if words[0] == "make":
         return shlex.join(["make", "-n", "-C", str(ROOT), *words[1:]])
     if words[:2] == ["pip", "install"]:
