@@ -7,10 +7,13 @@ to the same host where one is idle. httpcore 1.0's own pool, at that size, scans
 connection at every step (a ``poll`` syscall for each idle one) and, with fewer idle
 connections kept than it holds, closes and reopens connections under load (a new TCP,
 and against the service a new TLS, connection per request). Each transport here keeps
-httpcore's handling of its one connection: keep-alive, expiry, reconnecting, errors.
+httpcore's handling of its one connection: keep-alive, expiry, reconnecting, errors;
+one idle past the keep-alive expiry is closed at the next request.
 
-They also skip httpx's cookie extraction for answers that set no cookie (``_Cookies``).
-A client passed in as ``http_client=`` is used as it is.
+Their cookie jar skips httpx's extraction for answers that set no cookie, and keeps at
+most ``MAX_COOKIES`` (``_Cookies``). Where the environment names a proxy, they are
+httpx's own pool (``_through_httpx``). A client passed in as ``http_client=`` is used
+as it is.
 """
 
 from __future__ import annotations
@@ -28,8 +31,6 @@ __all__ = ["AsyncPool", "Pool"]
 T = TypeVar("T")
 Origin = tuple[bytes, bytes, int | None]
 KEEPALIVE_EXPIRY = 5.0  # httpx's default: an idle connection older than this is closed
-
-
 MAX_COOKIES = 50  # what RFC 6265 asks a browser to keep, at least, per domain
 
 
