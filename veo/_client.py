@@ -213,9 +213,10 @@ class _BaseClient(Generic[HttpT, SleepT]):
         self._clock = clock or time.monotonic
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http()
-        # At most max_connections requests in flight: beyond its pool size, httpcore
-        # queues requests and rescans the whole queue against every connection at each
-        # step, which at a few hundred requests holds the event loop for seconds.
+        # At most max_connections requests in flight, waited for within the deadline:
+        # the pool the client makes lends each one of that many connections, and an
+        # injected httpx client past its pool size would queue requests in httpcore,
+        # which rescans the whole queue against every connection at each step.
         self._slots = self._new_slots()
         self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
 

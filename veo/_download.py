@@ -268,11 +268,8 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
         return final
 
     def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
-        if exc is None:
-            if not self.finished:
-                self.discard()
-            return
-        self.discard()
+        if exc is not None or not self.finished:
+            self.discard()
         if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
             target = self._target
             raise disk_error(exc, target.path, target.task_id) from exc

@@ -32,6 +32,7 @@ T = TypeVar("T")
 Origin = tuple[bytes, bytes, int | None]
 KEEPALIVE_EXPIRY = 5.0  # httpx's default: an idle connection older than this is closed
 MAX_COOKIES = 50  # what RFC 6265 asks a browser to keep, at least, per domain
+HTTPX_KEEPALIVE = 20  # httpx's default max_keepalive_connections
 
 
 class _Cookies(httpx.Cookies):
@@ -107,6 +108,21 @@ class _Lender(Generic[T]):
             self._idle.setdefault(origin, []).append(transport)
             self._idle_since[transport] = (origin, self._clock())
 
+    def lend(self, request: httpx.Request) -> tuple[T, Callable[[], None]]:
+        """A transport for ``request``, and the function that hands it back (once,
+        however often it is called)."""
+        origin = (request.url.raw_scheme, request.url.raw_host, request.url.port)
+        transport = self.take(origin)
+        given_back = False
+
+        def give_back() -> None:
+            nonlocal given_back
+            if not given_back:
+                given_back = True
+                self.give_back(origin, transport)
+
+        return transport, give_back
+
     def stale(self) -> list[T]:
         """The transports idle for longer than ``expiry``, now forgotten: close them."""
         with self._lock:
@@ -128,11 +144,6 @@ class _Lender(Generic[T]):
         self._idle[origin].remove(transport)  # the oldest of its origin: found first
 
 
-def _origin(request: httpx.Request) -> Origin:
-    url = request.url
-    return url.raw_scheme, url.raw_host, url.port
-
-
 def _one_connection() -> httpx.Limits:
     return httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
@@ -146,42 +157,35 @@ def _through_httpx(size: int) -> dict[str, Any] | None:
     proxies = urllib.request.getproxies()  # what httpx reads, the same way
     if not any(proxies.get(scheme) for scheme in ("http", "https", "all")):
         return None
-    return {"limits": httpx.Limits(max_connections=size, max_keepalive_connections=min(size, 20))}
+    keepalive = min(size, HTTPX_KEEPALIVE)
+    return {"limits": httpx.Limits(max_connections=size, max_keepalive_connections=keepalive)}
 
 
-class _GivenBack(httpx.SyncByteStream):
-    def __init__(self, stream: httpx.SyncByteStream, give_back: Callable[[], None]) -> None:
-        self._stream = stream
-        self._give_back: Callable[[], None] | None = give_back
+class _GivenBack(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that hands its transport back when it is closed."""
+
+    def __init__(self, stream: Any, give_back: Callable[[], None]) -> None:
+        self._stream = stream  # the sync or the async kind, read as what it is
+        self._give_back = give_back
 
     def __iter__(self) -> Iterator[bytes]:
         yield from self._stream
-
-    def close(self) -> None:
-        try:
-            self._stream.close()
-        finally:
-            give_back, self._give_back = self._give_back, None
-            if give_back is not None:  # once, however often the stream is closed
-                give_back()
-
-
-class _AsyncGivenBack(httpx.AsyncByteStream):
-    def __init__(self, stream: httpx.AsyncByteStream, give_back: Callable[[], None]) -> None:
-        self._stream = stream
-        self._give_back: Callable[[], None] | None = give_back
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for part in self._stream:
             yield part
 
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            self._give_back()
+
     async def aclose(self) -> None:
         try:
             await self._stream.aclose()
         finally:
-            give_back, self._give_back = self._give_back, None
-            if give_back is not None:  # once, however often the stream is closed
-                give_back()
+            self._give_back()
 
 
 class _Transport(httpx.BaseTransport):
@@ -198,17 +202,13 @@ class _Transport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         for stale in self.lender.stale():
             stale.close()
-        origin = _origin(request)
-        transport = self.lender.take(origin)
+        transport, give_back = self.lender.lend(request)
         try:
             response = transport.handle_request(request)
         except BaseException:
-            self.lender.give_back(origin, transport)
+            give_back()
             raise
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _GivenBack(
-            response.stream, lambda: self.lender.give_back(origin, transport)
-        )
+        response.stream = _GivenBack(response.stream, give_back)
         return response
 
     def close(self) -> None:
@@ -230,17 +230,13 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         for stale in self.lender.stale():
             await stale.aclose()
-        origin = _origin(request)
-        transport = self.lender.take(origin)
+        transport, give_back = self.lender.lend(request)
         try:
             response = await transport.handle_async_request(request)
         except BaseException:
-            self.lender.give_back(origin, transport)
+            give_back()
             raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _AsyncGivenBack(
-            response.stream, lambda: self.lender.give_back(origin, transport)
-        )
+        response.stream = _GivenBack(response.stream, give_back)
         return response
 
     async def aclose(self) -> None:

@@ -65,6 +65,17 @@ def test_with_every_connection_busy_one_more_is_made_rather_than_a_request_refus
     assert 2 == len(pool.made)
 
 
+def test_a_lent_connection_is_handed_back_once_however_often_its_answer_is_closed() -> None:
+    pool = lender(2)
+    lent, give_back = pool.lend(httpx.Request("GET", "https://api.test/v1"))
+    give_back()
+    give_back()
+
+    assert lent is pool.take(API)
+    assert lent is not pool.take(API)  # not idle twice, so not lent twice
+    assert 2 == len(pool.made)
+
+
 def test_a_connection_idle_past_its_expiry_is_handed_out_to_be_closed() -> None:
     now = [0.0]
     pool: _Lender[object] = _Lender(3, object, expiry=5.0, clock=lambda: now[0])
