@@ -37,6 +37,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from apply_overlay import OverlayError, apply_overlay, dump_yaml, load_yaml
+from facade_fields import load_fields, operation_sources, operations, spec_problems, vendor_problems
 from vendor_docs import LOCK_NAME, VendorError, lock_problems, vendor_spec, write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,13 +111,32 @@ def name_enums(document: Any) -> None:
         schema["x-enum-varnames"] = names
 
 
-def effective_spec(vendor: Path, overlay: Path) -> str:
+def effective_spec(vendor: Path, overlay: Path, committed: Path | None = None) -> str:
     """Merge the vendor's documents, apply the overlay, open and name the enums,
-    validate; return the result as YAML text."""
+    validate; return the result as YAML text.
+
+    Every field ``veo`` reads from an answer (``veo/_wire.py``) is checked on the way:
+    first in the vendor's documents (located by the operationIds of ``committed``, the
+    last effective spec), then in the result.
+
+    Raises:
+        GenerationError: naming the step, and for a field ``veo`` reads, the field and
+            the vendor document.
+    """
+    fields = load_fields(ROOT)
     try:
-        document = apply_overlay(vendor_spec(vendor), load_yaml(overlay))
+        merged = vendor_spec(vendor)
+        sources = operation_sources(vendor)
     except VendorError as exc:
         raise GenerationError(f"vendor documents: {exc}") from exc
+    places = operations(load_yaml(committed)) if committed and committed.exists() else {}
+    # Before the overlay: an action aimed at a renamed field would fail naming only
+    # its JSONPath.
+    problems = vendor_problems(merged, fields, sources, places)
+    if problems:
+        raise GenerationError(_listed("a field veo reads is gone or changed", problems))
+    try:
+        document = apply_overlay(merged, load_yaml(overlay))
     except OverlayError as exc:
         raise GenerationError(f"overlay {overlay.name}: {exc}") from exc
     open_enums(document)
@@ -126,7 +146,15 @@ def effective_spec(vendor: Path, overlay: Path) -> str:
         validate(yaml.safe_load(text))
     except Exception as exc:  # the validator raises several unrelated types
         raise GenerationError(f"effective spec is not valid OpenAPI: {exc}") from exc
+    problems = spec_problems(document, fields, sources)
+    if problems:
+        raise GenerationError(_listed("a field veo reads is gone or changed", problems))
     return text
+
+
+def _listed(headline: str, problems: list[str]) -> str:
+    lines = "".join(f"\n  {problem}" for problem in problems)
+    return f"{headline}:{lines}\nupdate veo/_wire.py (and what reads the field) for the new spec"
 
 
 def _resolve(spec: dict[str, Any], node: Any) -> Any:
@@ -233,7 +261,20 @@ def build_package(spec_text: str, workdir: Path) -> Path:
 def check_facade(workdir: Path) -> None:
     """Import ``veo`` against the fresh package: a breaking change fails here, clearly."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)])}
-    code = "import veo_api, veo; print(veo_api.__file__)"
+    # Import veo against the fresh package, build both requests through it (a generated
+    # argument veo would not send fails here), and check the mock's answers against
+    # the fresh spec (a field the mock sends that the spec lost is named).
+    code = (
+        "import veo_api, veo\n"
+        "from veo._http import build_create, build_get\n"
+        "build_create(veo.VideoRequest('p').to_model(), 'key')\n"
+        "build_get('task', 'key')\n"
+        "from veo.mock._shapes import answer_problems\n"
+        "from veo._spec import load_spec\n"
+        "problems = answer_problems(load_spec())\n"
+        "assert not problems, 'the mock ' + '; '.join(problems)\n"
+        "print(veo_api.__file__)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=workdir, env=env, capture_output=True, text=True
     )
@@ -291,9 +332,9 @@ def run(*, check: bool, root: Path) -> int:
             print(line, file=sys.stderr)
         print("run `make gen` and commit the result", file=sys.stderr)
         return 1
-    spec_text = effective_spec(vendor, root / "openapi" / "overlay.yaml")
+    committed = root / "openapi" / "veo.yaml"
+    spec_text = effective_spec(vendor, root / "openapi" / "overlay.yaml", committed)
     if not check:
-        committed = root / "openapi" / "veo.yaml"
         old = committed.read_text(encoding="utf-8") if committed.exists() else None
         changes = summarize_changes(old, spec_text)
         if changes:

@@ -240,14 +240,11 @@ class _BaseClient(Generic[HttpT, SleepT]):
         return f"Bearer {key}" if self._bearer and not key.startswith("Bearer ") else key
 
     def _api_request(self, kwargs: dict[str, Any]) -> httpx.Request:
-        # A string URL: build_request parses it once (an httpx.URL here would mean twice).
-        # No timeout here: Exchange.prepare sets it, capped by the call's deadline.
-        return self._http.build_request(
-            kwargs["method"],
-            self._base + kwargs["url"],
-            headers=kwargs.get("headers"),
-            json=kwargs.get("json"),
-        )
+        # Everything the generated operation built (build_create and build_get refuse
+        # what is not forwarded). A string URL: build_request parses it once. No
+        # timeout here: Exchange.prepare sets it, capped by the call's deadline.
+        method, url = kwargs.pop("method"), kwargs.pop("url")
+        return self._http.build_request(method, self._base + url, **kwargs)
 
     def _create_request(self, request: VideoRequest) -> httpx.Request:
         model = request.to_model()

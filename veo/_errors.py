@@ -41,6 +41,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from veo._wire import TASK_VIDEOS
+
 if TYPE_CHECKING:
     from veo._models import TaskState, VideoTask
     from veo._rules import Problem
@@ -227,10 +229,16 @@ class NoVideoError(APIError):
     """
 
     def __init__(self, task: VideoTask) -> None:
-        super().__init__(
-            f"task {task.id} reports {task.raw_state or task.state.value!s} but no video URL; "
-            f"fetch it again later: veo download {task.id}"
-        )
+        said = task.raw_state or task.state.value
+        if task.videos_listed:
+            reason = f"task {task.id} reports {said!s} but no video URL"
+        else:
+            # Not an empty list: the field itself is gone, so the API's shape changed.
+            reason = (
+                f"task {task.id} reports {said!s} but its answer has no {TASK_VIDEOS.path}, "
+                f"where the spec puts the video (the service may have changed; `veo check` tells)"
+            )
+        super().__init__(f"{reason}; fetch it again later: veo download {task.id}")
         self.task = task
         self.task_id = task.id
 

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 import httpx
 
+from veo import _wire as wire
 from veo._errors import (
     APIConnectionError,
     APIError,
@@ -50,6 +51,7 @@ from veo_api.models import VideoGenerationRequest
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "FORWARDED",
     "NO_FREE_CONNECTION",
     "Deadline",
     "Exchange",
@@ -113,14 +115,37 @@ NO_FREE_CONNECTION = (
 )
 
 
+FORWARDED = frozenset({"method", "url", "params", "headers", "json", "content", "data", "files"})
+"""What ``veo`` passes on from a generated operation's request arguments to httpx."""
+
+
+def _forwarded(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` when ``veo`` sends all of it; an error naming what it would drop.
+
+    The generated operations may one day emit arguments ``veo`` does not pass on (a
+    cookie parameter, say): they must never be silently left out. ``make gen`` builds
+    both requests (``openapi/generate.py``, ``check_facade``), so a spec that needs
+    more fails there, before any release.
+    """
+    dropped = sorted(kwargs.keys() - FORWARDED)
+    if dropped:
+        raise RuntimeError(
+            f"{operation}: the generated request has {', '.join(dropped)}, which veo does "
+            f"not send (veo/_http.py FORWARDED); update veo for the new spec"
+        )
+    return kwargs
+
+
 def build_create(body: VideoGenerationRequest, authorization: str) -> dict[str, Any]:
     """``httpx`` request arguments for ``createVideoGeneration``."""
-    return create_video_generation._get_kwargs(body=body, authorization=authorization)
+    kwargs = create_video_generation._get_kwargs(body=body, authorization=authorization)
+    return _forwarded("createVideoGeneration", kwargs)
 
 
 def build_get(task_id: str, authorization: str) -> dict[str, Any]:
     """``httpx`` request arguments for ``getVideoTask`` (the id is path-escaped)."""
-    return get_video_task._get_kwargs(task_id, authorization=authorization)
+    kwargs = get_video_task._get_kwargs(task_id, authorization=authorization)
+    return _forwarded("getVideoTask", kwargs)
 
 
 def redacted(error: BaseException, secret: Secret) -> BaseException:
@@ -267,18 +292,19 @@ def _excerpt(content: bytes, secret: Secret) -> str:
 
 
 def _message(body: Any) -> tuple[str | None, Any]:
+    """The message and code of an error body, under whichever name it uses."""
     if not isinstance(body, Mapping):
         return None, None
-    error = body.get("error")
-    candidates = [body.get("message"), body.get("msg")]
-    if isinstance(error, Mapping):
-        candidates.append(error.get("message"))
-    elif isinstance(error, str):
-        candidates.append(error)
-    candidates += [body.get("detail"), body.get("title")]
+    error = wire.ERROR_ERROR.get(body)
+    candidates = [wire.ERROR_MESSAGE.get(body), wire.ERROR_MSG.get(body)]
+    # The spec's "error" is an object; a plain string there is a message too.
+    candidates.append(error if isinstance(error, str) else wire.ERROR_ERROR_MESSAGE.get(body))
+    candidates += [wire.ERROR_DETAIL.get(body), wire.ERROR_TITLE.get(body)]
     message = next((c for c in candidates if isinstance(c, str) and c.strip()), None)
-    code = body.get("code", error.get("code") if isinstance(error, Mapping) else None)
-    return message, code
+    code = wire.ERROR_CODE.get(body)
+    if code is wire.MISSING:
+        code = wire.ERROR_ERROR_CODE.get(body)
+    return message, None if code is wire.MISSING else code
 
 
 def status_error(

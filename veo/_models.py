@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from veo import _wire as wire
 from veo._errors import InvalidRequestError
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL, Problem, known_fields, resolve_body
 from veo_api.models import AspectRatio, GenerationType, VideoGenerationRequest
@@ -77,7 +78,7 @@ class VideoRequest:
         texts += [(f"image_urls[{i}]", url) for i, url in enumerate(self.image_urls)]
         texts += [(f"extra_body.{key}", value) for key, value in self.extra_body.items()]
         problems += [problem for field, text in texts if (problem := _unencodable(field, text))]
-        wire = {
+        sent = {
             "model": _plain(self.model),
             "prompt": self.prompt,
             "aspect_ratio": _plain(self.aspect_ratio),
@@ -85,7 +86,7 @@ class VideoRequest:
             "image_urls": list(self.image_urls) if self.image_urls else None,
             "generation_type": _plain(self.generation_type),
         }
-        resolution = resolve_body({**self.extra_body, **wire})
+        resolution = resolve_body({**self.extra_body, **sent})
         problems += resolution.problems
         model = None
         if not problems:
@@ -228,11 +229,8 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _video_urls(data: object) -> tuple[str, ...]:
-    videos = data.get("videos") if isinstance(data, Mapping) else None
-    if not isinstance(videos, list):
-        return ()
-    urls = (video.get("url") for video in videos if isinstance(video, Mapping))
+def _video_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
+    urls = wire.TASK_VIDEO_URL.values(data)
     return tuple(url for url in urls if isinstance(url, str) and url)
 
 
@@ -268,38 +266,50 @@ class VideoTask:
     def from_json(cls, data: object) -> VideoTask:
         """Build from a task status body (``GET /v1/videos/tasks/{id}``).
 
+        Reads the fields listed in ``veo._wire`` (checked against the spec by
+        ``make gen`` and the tests), leniently: an unknown state, a progress of
+        ``"45%"``, a missing time or action, and extra fields all parse.
+
         Raises:
-            ValueError: the body is not an object with a non-empty string ``id``.
+            ValueError: the body is not an object with a non-empty ``id`` and a
+                ``state``, naming the missing field.
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-        task_id = _id_in(data)
-        raw_state = str(data.get("state", data.get("status", "")))
+        task_id = _id_in(data, (wire.TASK_ID,))
+        raw_state = wire.TASK_STATE.get(data)
+        if raw_state is wire.MISSING or raw_state is None:
+            # Polling a task whose state cannot be read would never end.
+            raise ValueError(f"no {wire.TASK_STATE.path!r} ({wire.TASK_STATE} in the spec)")
         return cls(
             id=task_id,
             state=TaskState.from_wire(raw_state),
-            progress=_progress(data.get("progress")),
-            video_urls=_video_urls(data.get("data")),
-            message=_text(data.get("message")),
-            created_at=_time(data.get("create_time")),
-            updated_at=_time(data.get("update_time")),
-            action=_text(data.get("action")),
-            raw_state=raw_state,
+            progress=_progress(wire.TASK_PROGRESS.get(data)),
+            video_urls=_video_urls(data),
+            message=_text(wire.TASK_MESSAGE.get(data)),
+            created_at=_time(wire.TASK_CREATE_TIME.get(data)),
+            updated_at=_time(wire.TASK_UPDATE_TIME.get(data)),
+            action=_text(wire.TASK_ACTION.get(data)),
+            raw_state=str(raw_state),
             raw=data,
         )
 
     @classmethod
     def from_created(cls, data: object) -> VideoTask:
-        """Build from a create response: ``id`` (or ``task_id``) and state pending.
+        """Build from a create response: its ``id`` (or ``task_id``), state pending.
 
         Raises:
             ValueError: the body is not an object with a task id.
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-        if "state" in data or "status" in data:
-            return cls.from_json(data)
-        return cls(id=_id_in(data), state=TaskState.PENDING, raw_state="", raw=data)
+        task_id = _id_in(data, wire.CREATED_FIELDS)
+        return cls(id=task_id, state=TaskState.PENDING, raw_state="", raw=data)
+
+    @property
+    def videos_listed(self) -> bool:
+        """Whether the answer has the spec's list of videos at all (it may be empty)."""
+        return wire.TASK_VIDEOS.get(self.raw) is not wire.MISSING
 
     @property
     def video_url(self) -> str | None:
@@ -307,14 +317,15 @@ class VideoTask:
         return self.video_urls[0] if self.video_urls else None
 
 
-def _id_in(data: Mapping[str, Any]) -> str:
-    for key in ("id", "task_id"):
-        value = data.get(key)
+def _id_in(data: Mapping[str, Any], fields: tuple[wire.Field, ...]) -> str:
+    for field in fields:
+        value = field.get(data)
         if isinstance(value, str) and value.strip():
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
-    raise ValueError("no task id (neither 'id' nor 'task_id') in the response")
+    names = " nor ".join(repr(field.path) for field in fields)
+    raise ValueError(f"no task id ({'neither ' if len(fields) > 1 else ''}{names}) in the response")
 
 
 @attrs.frozen

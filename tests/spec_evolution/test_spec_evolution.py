@@ -36,6 +36,15 @@ def request_schema(spec: Spec) -> Spec:
 
 
 CREATE_DOCUMENT = "000_9cc4eef52057ac1a.txt"
+TASK_DOCUMENT = "veo-task-status.apifox.md"
+GET = ("/v1/videos/tasks/{task_id}", "get")
+
+
+def task_schema(spec: Spec) -> Spec:
+    schema: Spec = spec["paths"][GET[0]][GET[1]]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
+    return schema
 
 
 def export(document: Spec, title: str) -> str:
@@ -44,19 +53,23 @@ def export(document: Spec, title: str) -> str:
 
 
 def evolve(
-    tmp_path: Path, edit: Callable[[Spec], None], *, project: bool = False
+    tmp_path: Path,
+    edit: Callable[[Spec], None],
+    *,
+    project: bool = False,
+    document: str = CREATE_DOCUMENT,
 ) -> subprocess.CompletedProcess[str]:
-    """Copy openapi/ (all of the project, with ``project``), re-export the create
-    document after ``edit``, and run make gen's pipeline on the copy."""
+    """Copy openapi/ (all of the project, with ``project``), re-export a vendor document
+    (the create one unless told) after ``edit``, and run make gen's pipeline on the copy."""
     parts = ["openapi", "generated"] + (["veo", "tests"] if project else [])
     for part in parts:
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
     if project:
         shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    page = tmp_path / "openapi" / "vendor" / CREATE_DOCUMENT
-    document = extract(page)
-    edit(document)
-    page.write_text(export(document, "创建视频生成任务"), encoding="utf-8")
+    page = tmp_path / "openapi" / "vendor" / document
+    exported = extract(page)
+    edit(exported)
+    page.write_text(export(exported, "vendor document"), encoding="utf-8")
     return make_gen(tmp_path)
 
 
@@ -65,6 +78,7 @@ def make_gen(root: Path) -> subprocess.CompletedProcess[str]:
         [sys.executable, str(ROOT / "openapi" / "generate.py"), "--root", str(root)],
         capture_output=True,
         text=True,
+        timeout=300,  # a step that hangs fails the test, it does not hold the suite
     )
 
 
@@ -446,3 +460,109 @@ def test_a_document_redefining_an_operation_fails_naming_both(tmp_path: Path) ->
         f"{CREATE_DOCUMENT} and zz-copy.apifox.md"
     ) in result.stderr
     assert_untouched(tmp_path)
+
+
+def rename(path: str, new: str) -> Callable[[Spec], None]:
+    """An edit renaming the task answer's field at ``path`` (dotted) to ``new``."""
+
+    def edit(spec: Spec) -> None:
+        *parents, name = path.split(".")
+        schema = task_schema(spec)
+        for parent in parents:
+            schema = schema["properties"][parent]
+        schema["properties"][new] = schema["properties"].pop(name)
+        schema["required"] = [new if r == name else r for r in schema.get("required", [])]
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("path", "new"),
+    [("data.videos", "outputs"), ("state", "status"), ("id", "task_id")],
+    ids=["data.videos", "state", "id"],
+)
+def test_a_renamed_task_field_veo_reads_fails_make_gen_naming_it_and_its_document(
+    tmp_path: Path, path: str, new: str
+) -> None:
+    result = evolve(tmp_path, rename(path, new), document=TASK_DOCUMENT)
+
+    assert 1 == result.returncode
+    assert f"getVideoTask response field {path} " in result.stderr
+    assert f"vendor document {TASK_DOCUMENT} no longer defines it" in result.stderr
+    assert_untouched(tmp_path)
+
+
+def test_a_retyped_task_field_veo_reads_fails_make_gen_naming_the_types(tmp_path: Path) -> None:
+    def retype(spec: Spec) -> None:
+        task_schema(spec)["properties"]["progress"] = {"type": "string"}
+
+    result = evolve(tmp_path, retype, document=TASK_DOCUMENT)
+
+    assert 1 == result.returncode
+    assert "getVideoTask response field progress (integer)" in result.stderr
+    assert "the spec gives it string" in result.stderr
+
+
+def test_a_new_required_task_field_flows_through_the_mock_without_edits(tmp_path: Path) -> None:
+    def add_required(spec: Spec) -> None:
+        schema = task_schema(spec)
+        schema["properties"][NEW_FIELD] = {"type": "integer", "example": 7}
+        schema["required"].append(NEW_FIELD)
+
+    result = evolve(tmp_path, add_required, document=TASK_DOCUMENT)
+
+    assert 0 == result.returncode, result.stderr
+    assert f"+ getVideoTask response field {NEW_FIELD}" in result.stdout
+    check(
+        tmp_path,
+        """
+from veo.testing import MockServer
+with MockServer() as server, server.client() as client:
+    task = client.wait(client.create("p"))
+    assert task.raw["evolution_test_field"] == 7, task.raw
+""",
+    )
+
+
+def test_a_mock_answer_field_the_spec_lost_stops_the_mock_naming_it() -> None:
+    from veo._spec import load_spec
+    from veo.mock import MockSpecError, create_app
+
+    spec = load_spec()
+    schema = task_schema(spec)
+    schema["properties"]["data"]["properties"]["outputs"] = schema["properties"]["data"][
+        "properties"
+    ].pop("videos")
+    schema["properties"]["data"]["required"] = ["outputs"]
+
+    with pytest.raises(MockSpecError, match=r"getVideoTask answer \(pending\) sends data\.videos"):
+        create_app(spec=spec)
+
+
+def test_generate_on_a_mock_whose_answers_left_the_spec_ends_at_once_naming_the_field(
+    tmp_path: Path,
+) -> None:
+    # The spec renamed data.videos but nobody regenerated the mock's answers: every
+    # poll would be a response-validation 500, retried until the wait's deadline.
+    package = tmp_path / "gen" / "veo_api"
+    shutil.copytree(ROOT / "generated" / "veo_api", package)
+    spec_file = package / "openapi.yaml"
+    spec_file.write_text(
+        spec_file.read_text(encoding="utf-8").replace("  videos:\n", "  outputs:\n", 1),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "gen")}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "veo", "generate", "--mock", "a cat", "--out", "car.mp4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+    assert 2 == result.returncode, result.stderr
+    assert "getVideoTask answer (pending) sends data.videos" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "car.mp4").exists()

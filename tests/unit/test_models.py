@@ -114,8 +114,25 @@ def test_created_task_accepts_numeric_ids() -> None:
     assert "17" == VideoTask.from_created({"id": 17}).id
 
 
-def test_created_task_with_a_state_is_parsed_as_a_task() -> None:
-    assert TaskState.RUNNING == VideoTask.from_created({"id": "a", "state": "running"}).state
+def test_a_created_task_is_pending_and_keeps_the_whole_answer() -> None:
+    # The spec's create answer holds the id only: anything else is kept, not read.
+    task = VideoTask.from_created({"id": "a", "state": "running", "cost": 3})
+
+    assert (TaskState.PENDING, {"id": "a", "state": "running", "cost": 3}) == (
+        task.state,
+        dict(task.raw),
+    )
+
+
+@pytest.mark.parametrize(
+    "data", [{"id": "t"}, {"id": "t", "status": "running"}, {"id": "t", "state": None}]
+)
+def test_a_task_answer_without_its_state_is_a_value_error_naming_the_field(
+    data: dict[str, object],
+) -> None:
+    # Polling a task whose state cannot be read would go on until the deadline.
+    with pytest.raises(ValueError, match=r"'state' \(getVideoTask response field state"):
+        VideoTask.from_json(data)
 
 
 def test_finished_states() -> None:

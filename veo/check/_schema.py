@@ -10,12 +10,12 @@ state) is reported as drift although it still parses.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from typing import Any
 
 import attrs
 import jsonschema
-import yaml
+
+from veo import _spec
 
 __all__ = ["Drift", "drifts", "load_spec", "response_schema"]
 
@@ -41,48 +41,13 @@ class Drift:
 
 @functools.cache
 def load_spec() -> dict[str, Any]:
-    """The effective spec shipped in the ``veo_api`` package."""
-    text = resources.files("veo_api").joinpath("openapi.yaml").read_text(encoding="utf-8")
-    spec: dict[str, Any] = yaml.safe_load(text)
-    return spec
-
-
-def _inline(node: Any, spec: dict[str, Any], depth: int = 0) -> Any:
-    """``node`` with every ``$ref`` replaced by its target and ``nullable`` as a type."""
-    if depth > 32:
-        raise ValueError("the spec's $ref chain is too deep")
-    if isinstance(node, list):
-        return [_inline(item, spec, depth + 1) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        return _inline(target, spec, depth + 1)
-    inlined = {key: _inline(value, spec, depth + 1) for key, value in node.items()}
-    if inlined.pop("nullable", False) and isinstance(inlined.get("type"), str):
-        inlined["type"] = [inlined["type"], "null"]
-    return inlined
+    """The effective spec shipped in the ``veo_api`` package (read once)."""
+    return _spec.load_spec()
 
 
 def response_schema(operation_id: str, status: int) -> dict[str, Any] | None:
     """The JSON schema of ``operation_id``'s answer with ``status`` (or ``default``)."""
-    spec = load_spec()
-    for item in spec["paths"].values():
-        for operation in item.values():
-            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                responses = operation.get("responses", {})
-                response = responses.get(str(status), responses.get("default"))
-                if response is None:
-                    return None
-                content = _inline(response, spec).get("content") or {}
-                media: dict[str, Any] = content.get("application/json") or next(
-                    iter(content.values()), {}
-                )
-                schema: dict[str, Any] | None = media.get("schema")
-                return schema
-    raise KeyError(f"the installed spec has no operation {operation_id!r}")
+    return _spec.response_schema(load_spec(), operation_id, status)
 
 
 def _closed(schema: Any) -> Any:

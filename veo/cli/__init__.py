@@ -186,13 +186,17 @@ class Service:
             yield {"api_key": _api_key(self.api_key_file), "base_url": self.base_url}
             return
         try:
-            from veo.mock import Lifecycle, MockServer
+            from veo.mock import Lifecycle, MockServer, MockSpecError
         except ImportError:
             raise ConfigurationError(
                 "--mock needs the mock extra: pip install 'duomi-veo[mock]'"
             ) from None
         lifecycle = Lifecycle(pace="time", pending_steps=1, running_steps=4)
-        with MockServer(lifecycle=lifecycle) as server:
+        try:
+            server = MockServer(lifecycle=lifecycle)
+        except MockSpecError as exc:
+            raise ConfigurationError(f"--mock: {exc}") from None
+        with server:
             stderr.print(f"using the embedded mock server at {server.url}", markup=False)
             yield {"api_key": server.api_key, "base_url": server.url, "poll_schedule": MOCK_POLLS}
 

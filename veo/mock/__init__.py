@@ -7,9 +7,11 @@ the key ``mock-key`` (raw or ``Bearer mock-key``) unless configured otherwise.
 Needs the ``mock`` extra (connexion, uvicorn); ``import veo`` never imports it.
 """
 
-from veo.mock._app import MockApp, create_app, load_spec
+from veo._spec import load_spec
+from veo.mock._app import MockApp, create_app
 from veo.mock._faults import Fault, FaultPlan, FaultRule, parse_rule
 from veo.mock._server import MockServer
+from veo.mock._shapes import MockSpecError
 from veo.mock._state import DEFAULT_API_KEY, Fate, Lifecycle, LoggedRequest, MockState, Task
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "LoggedRequest",
     "MockApp",
     "MockServer",
+    "MockSpecError",
     "MockState",
     "Task",
     "create_app",

@@ -52,15 +52,21 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"--fault: {exc}", file=sys.stderr)
         return 2
-    from veo.mock import DEFAULT_API_KEY, Lifecycle, MockServer
+    from veo.mock import DEFAULT_API_KEY, Lifecycle, MockServer, MockSpecError
 
-    server = MockServer(
-        api_key=(args.api_keys or [DEFAULT_API_KEY])[0],
-        lifecycle=Lifecycle(pace=args.pace, pending_steps=args.pending, running_steps=args.running),
-        seed=args.seed,
-        host=args.host,
-        port=args.port,
-    )
+    try:
+        server = MockServer(
+            api_key=(args.api_keys or [DEFAULT_API_KEY])[0],
+            lifecycle=Lifecycle(
+                pace=args.pace, pending_steps=args.pending, running_steps=args.running
+            ),
+            seed=args.seed,
+            host=args.host,
+            port=args.port,
+        )
+    except MockSpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     server.app.state.api_keys = frozenset(args.api_keys or [DEFAULT_API_KEY])
     for rule in rules:
         server.faults.add(rule)

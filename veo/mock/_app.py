@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
-
-import yaml
 
 with warnings.catch_warnings():
     # connexion 3.3 imports names that jsonschema and starlette now deprecate; the
@@ -19,23 +16,18 @@ with warnings.catch_warnings():
     from connexion.security import ApiKeySecurityHandler
 
 from veo._rules import resolve_body
+from veo._spec import load_spec
 from veo.mock._asgi import Receive, Scope, Send
 from veo.mock._faults import Fault, FaultMiddleware, FaultPlan, FaultRule, current_fault
 from veo.mock._guard import RequestGuard
 from veo.mock._routes import VIDEO_PREFIX, video_path
+from veo.mock._shapes import AnswerShapes, MockSpecError
 from veo.mock._state import Fate, Lifecycle, MockState
 from veo.mock._video import serve_video
 
-__all__ = ["MockApp", "create_app", "load_spec"]
+__all__ = ["MockApp", "create_app"]
 
 JSON = {"Content-Type": "application/json"}
-
-
-def load_spec() -> dict[str, Any]:
-    """The effective spec shipped inside the generated package."""
-    text = resources.files("veo_api").joinpath("openapi.yaml").read_text(encoding="utf-8")
-    spec: dict[str, Any] = yaml.safe_load(text)
-    return spec
 
 
 def _fate(rule: FaultRule | None) -> tuple[Fate, str | None, int | None]:
@@ -48,7 +40,7 @@ def _fate(rule: FaultRule | None) -> tuple[Fate, str | None, int | None]:
     return Fate.SUCCEED, rule.fault.value, rule.status
 
 
-def _handlers(state: MockState) -> dict[str, Callable[..., Any]]:
+def _handlers(state: MockState, shapes: AnswerShapes) -> dict[str, Callable[..., Any]]:
     async def create_video_generation(body: Any, **_: Any) -> tuple[Any, int, dict[str, str]]:
         resolution = resolve_body(body)
         if resolution.problems:
@@ -58,7 +50,7 @@ def _handlers(state: MockState) -> dict[str, Callable[..., Any]]:
             return {"message": message, "code": "invalid_request", "problems": problems}, 400, JSON
         fate, video_fault, video_status = _fate(current_fault())
         task = state.create_task(resolution.body, fate, video_fault, video_status)
-        return {"id": task.id}, 200, JSON
+        return shapes.complete("createVideoGeneration", task.created()), 200, JSON
 
     async def get_video_task(task_id: str, **_: Any) -> tuple[Any, int, dict[str, str]]:
         task = state.tasks.get(task_id)
@@ -66,7 +58,8 @@ def _handlers(state: MockState) -> dict[str, Callable[..., Any]]:
             return {"message": f"task {task_id} not found", "code": "not_found"}, 404, JSON
         task.polls += 1
         base = str(request.base_url).rstrip("/") if request.base_url else ""
-        return task.snapshot(state, base + video_path(task.id)), 200, JSON
+        answer = task.snapshot(state, base + video_path(task.id))
+        return shapes.complete("getVideoTask", answer), 200, JSON
 
     return {
         "createVideoGeneration": create_video_generation,
@@ -110,10 +103,22 @@ class MockApp:
         spec: the effective spec it was built from.
     """
 
-    def __init__(self, state: MockState, faults: FaultPlan, validate_responses: bool) -> None:
+    def __init__(
+        self,
+        state: MockState,
+        faults: FaultPlan,
+        validate_responses: bool,
+        spec: dict[str, Any] | None = None,
+    ) -> None:
         self.state = state
         self.faults = faults
-        self.spec = load_spec()
+        self.spec = load_spec() if spec is None else spec
+        shapes = AnswerShapes(self.spec)
+        if shapes.problems:
+            raise MockSpecError(
+                "the mock's answers do not fit the spec it would serve: "
+                + "; ".join(shapes.problems)
+            )
         api = AsyncApp(
             __name__,
             security_map={"apiKey": _security(state)},
@@ -121,7 +126,7 @@ class MockApp:
         )
         api.add_api(
             self.spec,
-            resolver=Resolver(function_resolver=_handlers(state).__getitem__),
+            resolver=Resolver(function_resolver=_handlers(state, shapes).__getitem__),
             validate_responses=validate_responses,
             pythonic_params=False,
         )
@@ -138,6 +143,7 @@ def create_app(
     faults: list[FaultRule] | None = None,
     seed: int = 0,
     validate_responses: bool = True,
+    spec: dict[str, Any] | None = None,
 ) -> MockApp:
     """Build the mock server application.
 
@@ -147,9 +153,14 @@ def create_app(
         faults: fault rules applied in order (see ``veo.mock.Fault``).
         seed: seeds the fault plan's probabilities, for repeatable runs.
         validate_responses: check every answer against the spec (on in tests).
+        spec: the effective spec to serve; default: the one ``veo_api`` ships.
+
+    Raises:
+        MockSpecError: the mock's own answers do not fit the spec (a field it sends
+            is gone, say), naming each field.
     """
     state = MockState(
         api_keys=frozenset(api_keys) if api_keys else MockState().api_keys,
         lifecycle=lifecycle,
     )
-    return MockApp(state, FaultPlan(faults, seed=seed), validate_responses)
+    return MockApp(state, FaultPlan(faults, seed=seed), validate_responses, spec)

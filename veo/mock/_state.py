@@ -76,6 +76,10 @@ class Task:
             return state, max(1, min(99, int(done * 100)))
         return ("error" if self.fate is Fate.FAIL else "succeeded"), 100
 
+    def created(self) -> dict[str, Any]:
+        """The create call's answer."""
+        return {"id": self.id}
+
     def snapshot(self, mock: MockState, video_url: str) -> dict[str, Any]:
         """The task's status body at this poll (call after counting the poll).
 

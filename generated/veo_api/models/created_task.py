@@ -17,13 +17,18 @@ class CreatedTask:
 
     Attributes:
         id (str): Task id, used with getVideoTask.
+        task_id (str | Unset): The task id under another name, read by some clients when "id" is absent (observed, not
+            in the vendor's spec).
     """
 
     id: str
+    task_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
+
+        task_id = self.task_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -32,6 +37,8 @@ class CreatedTask:
                 "id": id,
             }
         )
+        if task_id is not UNSET:
+            field_dict["task_id"] = task_id
 
         return field_dict
 
@@ -40,8 +47,11 @@ class CreatedTask:
         d = dict(src_dict)
         id = d.pop("id")
 
+        task_id = d.pop("task_id", UNSET)
+
         created_task = cls(
             id=id,
+            task_id=task_id,
         )
 
         created_task.additional_properties = d

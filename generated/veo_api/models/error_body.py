@@ -27,6 +27,7 @@ class ErrorBody:
             title (str | Unset):
             detail (str | Unset):
             status (int | Unset):
+            code (Any | Unset): A machine-readable code, a string or a number (observed).
     """
 
     message: str | Unset = UNSET
@@ -35,6 +36,7 @@ class ErrorBody:
     title: str | Unset = UNSET
     detail: str | Unset = UNSET
     status: int | Unset = UNSET
+    code: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +56,8 @@ class ErrorBody:
 
         status = self.status
 
+        code = self.code
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -69,6 +73,8 @@ class ErrorBody:
             field_dict["detail"] = detail
         if status is not UNSET:
             field_dict["status"] = status
+        if code is not UNSET:
+            field_dict["code"] = code
 
         return field_dict
 
@@ -94,6 +100,8 @@ class ErrorBody:
 
         status = d.pop("status", UNSET)
 
+        code = d.pop("code", UNSET)
+
         error_body = cls(
             message=message,
             msg=msg,
@@ -101,6 +109,7 @@ class ErrorBody:
             title=title,
             detail=detail,
             status=status,
+            code=code,
         )
 
         error_body.additional_properties = d

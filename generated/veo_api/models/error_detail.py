@@ -17,16 +17,20 @@ class ErrorDetail:
     Attributes:
         message (str | Unset):
         type_ (str | Unset):
+        code (Any | Unset): A machine-readable code, a string or a number (observed).
     """
 
     message: str | Unset = UNSET
     type_: str | Unset = UNSET
+    code: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         message = self.message
 
         type_ = self.type_
+
+        code = self.code
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -35,6 +39,8 @@ class ErrorDetail:
             field_dict["message"] = message
         if type_ is not UNSET:
             field_dict["type"] = type_
+        if code is not UNSET:
+            field_dict["code"] = code
 
         return field_dict
 
@@ -45,9 +51,12 @@ class ErrorDetail:
 
         type_ = d.pop("type", UNSET)
 
+        code = d.pop("code", UNSET)
+
         error_detail = cls(
             message=message,
             type_=type_,
+            code=code,
         )
 
         error_detail.additional_properties = d
