@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import socket
+import ssl
+import threading
 import struct
 from pathlib import Path
 from typing import Any, Self
@@ -100,16 +103,19 @@ class LoopbackServer:
     """A threaded TCP server on 127.0.0.1 for HTTP edge cases httpx's mocks cannot make.
 
     Each connection is answered by ``_answer`` on its own thread; ``close`` stops it.
+    With ``tls`` (a server-side ``ssl.SSLContext``) it speaks HTTPS.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         import socket
         import threading
 
+        self._tls = tls
         self._stop = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         self._listener.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -121,7 +127,17 @@ class LoopbackServer:
                 connection, _ = self._listener.accept()
             except OSError:
                 continue
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
+
+    def _handle(self, connection: Any) -> None:
+        if self._tls is not None:
+            try:
+                connection.settimeout(5)
+                connection = self._tls.wrap_socket(connection, server_side=True)
+            except OSError:  # a client that does not trust the certificate hangs up
+                connection.close()
+                return
+        self._answer(connection)
 
     def _answer(self, connection: Any) -> None:
         raise NotImplementedError
@@ -178,7 +194,9 @@ class HoldingServer(LoopbackServer):
     request's ``Cookie`` header in ``cookies``.
     """
 
-    def __init__(self, hold: float = 0.05, set_cookie: str | None = None) -> None:
+    def __init__(
+        self, hold: float = 0.05, set_cookie: str | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
         import threading
 
         self.hold = hold
@@ -189,7 +207,7 @@ class HoldingServer(LoopbackServer):
         self.open = 0
         self.peak = 0
         self._lock = threading.Lock()
-        super().__init__()
+        super().__init__(tls)
 
     def _answer(self, connection: Any) -> None:
         body = json.dumps({"id": "t1", "state": "succeeded", "progress": 100}).encode()
@@ -234,3 +252,104 @@ class HoldingServer(LoopbackServer):
         finally:
             with self._lock:
                 self.open -= 1
+
+
+def read_request(connection: Any) -> bytes:
+    """One HTTP/1.1 request from ``connection``: its head and its ``Content-Length`` body."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        data = connection.recv(65536)
+        if not data:
+            return received
+        received += data
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.decode("latin-1").split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    while len(body) < length:
+        body += connection.recv(65536)
+    return head
+
+
+class HangUpServer(LoopbackServer):
+    """Reads each request whole, then hangs up without a word (``reset``: with an RST).
+
+    What a service that crashed after taking a create looks like to a client: the
+    request was sent, and no answer, not even a status line, comes back.
+    """
+
+    def __init__(self, reset: bool = False) -> None:
+        self.reset = reset
+        self.requests = 0
+        super().__init__()
+
+    def _answer(self, connection: Any) -> None:
+        with connection:
+            connection.settimeout(5)
+            try:
+                if read_request(connection):
+                    self.requests += 1
+                if self.reset:  # close with SO_LINGER 0: an RST, not a FIN
+                    connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+            except OSError:
+                return
+
+
+class GarbageServer(LoopbackServer):
+    """Reads each request whole, answers bytes that are not HTTP, and hangs up."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        super().__init__()
+
+    def _answer(self, connection: Any) -> None:
+        with connection:
+            connection.settimeout(5)
+            try:
+                read_request(connection)
+                self.requests += 1
+                connection.sendall(b"SPDY/9 OK\r\nthis is not HTTP\r\n\r\n")
+            except OSError:
+                return
+
+
+class ConnectProxy(LoopbackServer):
+    """An HTTP proxy on 127.0.0.1 that only tunnels (``CONNECT``), and counts tunnels."""
+
+    def __init__(self) -> None:
+        self.tunnels: list[str] = []
+        super().__init__()
+
+    def _answer(self, connection: Any) -> None:
+        with connection:
+            connection.settimeout(5)
+            try:
+                head = read_request(connection).decode("latin-1")
+                method, target, _ = head.split(" ", 2)
+                if method != "CONNECT":
+                    connection.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                    return
+                self.tunnels.append(target)
+                host, _, port = target.rpartition(":")
+                upstream = socket.create_connection((host, int(port)), timeout=5)
+                connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            except OSError:
+                return
+            with upstream:
+                back = threading.Thread(target=_pipe, args=(upstream, connection), daemon=True)
+                back.start()
+                _pipe(connection, upstream)
+                back.join(timeout=5)
+
+
+def _pipe(source: Any, sink: Any) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+        sink.shutdown(socket.SHUT_WR)
+    except OSError:
+        return

@@ -42,10 +42,10 @@ from veo._http import (
 )
 from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
-from veo._pool import AsyncPool, Pool
 from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host
 from veo._secret import Secret, check_key
+from veo._transport import DEFAULT_MAX_CONNECTIONS, DefaultHttpxClient, pool_limits
 
 __all__ = ["AsyncVeo", "Veo"]
 
@@ -54,7 +54,6 @@ logger = logging.getLogger("veo")
 DEFAULT_BASE_URL = "https://duomiapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_DEADLINE = 180.0
-DEFAULT_MAX_CONNECTIONS = 100  # httpx's own pool size
 DEFAULT_WAIT_TIMEOUT = 900.0
 
 T = TypeVar("T")
@@ -214,9 +213,10 @@ class _BaseClient(Generic[HttpT, SleepT]):
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http()
         # At most max_connections requests in flight, waited for within the deadline:
-        # the pool the client makes lends each one of that many connections, and an
-        # injected httpx client past its pool size would queue requests in httpcore,
-        # which rescans the whole queue against every connection at each step.
+        # none queues inside the pool the client makes (that size), and a create that
+        # never got a slot was never sent. An injected httpx client past its own pool
+        # size would queue requests in httpcore, which rescans the whole queue against
+        # every connection at each step.
         self._slots = self._new_slots()
         self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
 
@@ -326,7 +326,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         max_connections: the most requests in flight at once (and connections open
             at once, in the pool the client makes). More wait for a free one, within
             their ``deadline``; a create that never got one was never sent.
-        http_client: an ``httpx.Client`` to use; you keep ownership (it is not closed).
+        http_client: an ``httpx.Client`` to use as it is; you keep ownership (it is not
+            closed). For your own TLS or proxy set-up, build a ``veo.DefaultHttpxClient``
+            (``AsyncVeo``: ``veo.DefaultAioHttpClient``) with httpx's arguments.
         sleep: the function used for every pause (retries, polling); tests pass a fake.
         clock: the monotonic clock for deadlines; tests pass a fake.
 
@@ -335,7 +337,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     """
 
     def _new_http(self) -> httpx.Client:
-        return Pool(self.max_connections)
+        return DefaultHttpxClient(limits=pool_limits(self.max_connections))
 
     def _take_slot(self, deadline: Deadline) -> None:
         """One of the ``max_connections`` request slots, waited for within ``deadline``;
@@ -568,7 +570,9 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     """
 
     def _new_http(self) -> httpx.AsyncClient:
-        return AsyncPool(self.max_connections)
+        from veo._aiohttp import DefaultAioHttpClient  # aiohttp: imported when first used
+
+        return DefaultAioHttpClient(limits=pool_limits(self.max_connections))
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return asyncio.sleep

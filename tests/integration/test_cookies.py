@@ -1,4 +1,4 @@
-"""The clients' own connection pools keep httpx's cookie handling, with less work."""
+"""Cookies the service sets are sent back, once, and cannot pile up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 import veo
-from veo._pool import MAX_COOKIES, AsyncPool, Pool
+from veo._transport import MAX_COOKIES
 
 from ..helpers import HoldingServer
 
@@ -40,11 +40,12 @@ def test_a_cookie_the_service_sets_is_sent_back_by_the_async_client() -> None:
     assert [None, "route=b7", "route=b7"] == server.cookies
 
 
-def test_cookies_given_to_the_pools_are_kept() -> None:
-    with Pool(4, cookies={"a": "1"}) as pool:
-        pool.cookies = {"b": "2"}
-        assert {"b": "2"} == dict(pool.cookies)
-    assert {"a": "1"} == dict(AsyncPool(4, cookies={"a": "1"}).cookies)
+def test_cookies_given_to_the_default_clients_are_kept() -> None:
+    with veo.DefaultHttpxClient(cookies={"a": "1"}) as http:
+        assert {"a": "1"} == dict(http.cookies)
+        http.cookies = {"b": "2"}
+        assert {"b": "2"} == dict(http.cookies)
+    assert {"a": "1"} == dict(veo.DefaultAioHttpClient(cookies={"a": "1"}).cookies)
 
 
 def test_an_injected_client_keeps_its_own_cookie_jar() -> None:

@@ -26,6 +26,8 @@ PUBLIC = [
     "ConfigurationError",
     "ConflictError",
     "CreateOutcomeUnknownError",
+    "DefaultAioHttpClient",
+    "DefaultHttpxClient",
     "DownloadError",
     "GenerationResult",
     "GenerationType",
@@ -139,6 +141,12 @@ def test_import_veo_imports_no_optional_extra() -> None:
     extras = {"connexion", "uvicorn", "starlette", "typer", "click", "rich", "yaml", "jsonschema"}
     assert set() == added & extras
     assert {"veo.mock", "veo.testing", "veo.cli", "veo.check"}.isdisjoint(imported_by("import veo"))
+
+
+def test_aiohttp_is_imported_only_when_an_async_client_is_made() -> None:
+    assert "aiohttp" not in imported_by("import veo; veo.Veo('k').close()")
+    assert "aiohttp" in imported_by("import veo; veo.AsyncVeo('k')")
+    assert "aiohttp" in imported_by("import veo; veo.DefaultAioHttpClient")
 
 
 def test_the_pytest_plugin_loads_without_the_mock_and_the_mock_without_the_plugin() -> None:

@@ -1,0 +1,162 @@
+"""The ``httpx.AsyncClient`` an ``AsyncVeo`` makes: httpx's API over aiohttp's pool.
+
+``httpx-aiohttp`` (the async backend openai-python and anthropic-sdk-python ship)
+gives httpx an aiohttp transport. Three things are added here:
+
+- the aiohttp session keeps every one of ``limits.max_connections`` connections
+  (its connector's ``limit``) and no cookies of its own: httpx's cookie jar (a
+  ``BoundedCookieJar``) already sends and keeps them, and two jars would send each
+  cookie twice;
+- aiohttp's errors become the httpx errors that say whether the request may have
+  been sent. ``httpx-aiohttp`` 0.2 turns every ``aiohttp.ClientConnectionError``,
+  a reset or a server hanging up mid-answer included, into ``httpx.ConnectTimeout``
+  ("nothing was sent"), and lets a malformed answer's ``ClientResponseError`` out
+  as it is: the first would retry a create that may have bought a video;
+- the same client is made where the environment names a proxy (httpx makes one
+  transport per proxy).
+
+Imported only when an ``AsyncVeo`` makes its client, or when a user asks for
+``veo.DefaultAioHttpClient``: aiohttp takes a few hundred milliseconds to import.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import httpx
+import httpx_aiohttp
+
+from veo._transport import default_options
+
+CertTypes = str | tuple[str, str] | tuple[str, str, str]
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's
+__all__ = ["DefaultAioHttpClient"]
+
+
+def httpx_error(cause: aiohttp.ClientError) -> httpx.TransportError:
+    """The httpx error for one of aiohttp's; only the first four mean "not sent"."""
+    message = f"{type(cause).__name__}: {cause}"
+    error: httpx.TransportError
+    if isinstance(cause, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        error = httpx.ProxyError(message)
+    elif isinstance(cause, aiohttp.ClientConnectorError):  # refused, DNS, TLS handshake
+        error = httpx.ConnectError(message)
+    elif isinstance(cause, aiohttp.ConnectionTimeoutError):
+        error = httpx.ConnectTimeout(message)
+    elif isinstance(cause, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        error = httpx.UnsupportedProtocol(message)
+    elif isinstance(cause, aiohttp.ServerTimeoutError):
+        error = httpx.ReadTimeout(message)
+    elif isinstance(cause, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        error = httpx.ReadError(message)  # a connection that was there: maybe sent
+    else:
+        error = httpx.RemoteProtocolError(message)  # a malformed answer, and the rest
+    return error
+
+
+class _HttpxErrors:
+    """A context that raises aiohttp's errors as :func:`httpx_error` says (a class, not
+    a generator: it runs twice for every request)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, aiohttp.ClientError):
+            raise httpx_error(exc) from exc
+        if isinstance(exc, httpx.TransportError) and isinstance(exc.__cause__, aiohttp.ClientError):
+            raise httpx_error(exc.__cause__) from exc.__cause__
+
+
+_httpx_errors = _HttpxErrors()
+
+
+class _Body(httpx.AsyncByteStream):
+    """A response body whose errors are mapped as the request's are."""
+
+    def __init__(self, stream: httpx.AsyncByteStream) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _httpx_errors:
+            async for chunk in self._stream:
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _httpx_errors:
+            await self._stream.aclose()
+
+
+class _Transport(httpx_aiohttp.AiohttpTransport):
+    def get_client(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.limits.max_connections or 0,  # 0: no limit, as httpx's None
+            keepalive_timeout=self.limits.keepalive_expiry,
+            ssl=self.ssl_context,
+        )
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with _httpx_errors:
+            response = await super().handle_async_request(request)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _Body(response.stream)
+        return response
+
+
+class DefaultAioHttpClient(httpx_aiohttp.HttpxAiohttpClient):
+    """The ``httpx.AsyncClient`` an ``AsyncVeo`` makes; build one for your own TLS or proxy.
+
+    It takes ``httpx.AsyncClient``'s arguments (``verify=``, ``cert=``, ``proxy=``,
+    ``trust_env=``, ``limits=``, ...) and sends over aiohttp. Where you give none, it
+    keeps every one of its ``limits.max_connections`` connections alive and keeps at
+    most ``MAX_COOKIES`` cookies::
+
+        ca = ssl.create_default_context(cafile="corporate-ca.pem")
+        http = veo.DefaultAioHttpClient(verify=ca, proxy="http://proxy:3128")
+        client = veo.AsyncVeo(http_client=http)  # you close http when you are done
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**default_options(kwargs))
+
+    def _init_transport(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: CertTypes | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
+        if transport is not None:
+            return transport
+        return _Transport(
+            verify=verify, cert=cert, trust_env=trust_env, http1=http1, http2=http2, limits=limits
+        )
+
+    def _init_proxy_transport(
+        self,
+        proxy: httpx.Proxy,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: CertTypes | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
+        return _Transport(
+            verify=verify,
+            cert=cert,
+            trust_env=trust_env,
+            http1=http1,
+            http2=http2,
+            limits=limits,
+            proxy=proxy,
+        )

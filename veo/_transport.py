@@ -1,0 +1,103 @@
+"""The httpx client ``Veo`` makes for itself, and the cookie jar both clients keep.
+
+``Veo`` sends through httpx's own transport: a pool of ``max_connections``
+connections, every one kept alive (httpx keeps 20 idle by default, and closes and
+reopens the rest under load). The client's request slots keep requests in flight at
+or below that size, so none ever queues inside the pool. ``AsyncVeo``'s client, the
+same thing over aiohttp, is in ``veo._aiohttp`` (imported only when one is made).
+
+Users with their own TLS or proxy set-up build one of these with httpx's arguments
+(``verify=``, ``cert=``, ``proxy=``, ``trust_env=``, ...) and pass it as
+``http_client=``; it is then used as it is.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "MAX_COOKIES",
+    "BoundedCookieJar",
+    "DefaultHttpxClient",
+    "default_options",
+    "pool_limits",
+]
+
+MAX_COOKIES = 50  # what RFC 6265 asks a browser to keep, at least, per domain
+DEFAULT_MAX_CONNECTIONS = 100  # httpx's own pool size
+
+
+class BoundedCookieJar(http.cookiejar.CookieJar):
+    """A cookie jar that keeps at most ``MAX_COOKIES``, dropping the first stored first.
+
+    A server that set a new cookie with every answer would otherwise grow the jar, and
+    the ``Cookie`` header of every request, without limit over a long batch. Setting a
+    cookie again counts as storing it anew, as browsers do.
+    """
+
+    def __init__(self, policy: http.cookiejar.CookiePolicy | None = None) -> None:
+        super().__init__(policy)
+        self._stored: dict[tuple[str, str, str], None] = {}  # oldest first
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        with self._cookies_lock:  # type: ignore[attr-defined]  # the jar's own RLock
+            super().set_cookie(cookie)
+            key = (cookie.domain, cookie.path, cookie.name)
+            self._stored.pop(key, None)
+            self._stored[key] = None
+            while len(self) > MAX_COOKIES and self._stored:
+                oldest = next(iter(self._stored))
+                del self._stored[oldest]
+                try:
+                    self.clear(*oldest)
+                except KeyError:  # expired or cleared meanwhile
+                    continue
+
+
+def default_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` for an httpx client, with ``veo``'s defaults where none is given.
+
+    Every connection of the pool is kept alive (not 20 of them), and cookies go into
+    a :class:`BoundedCookieJar` (cookies passed in are stored there).
+    """
+    options = dict(kwargs)
+    options.setdefault(
+        "limits",
+        httpx.Limits(
+            max_connections=DEFAULT_MAX_CONNECTIONS,
+            max_keepalive_connections=DEFAULT_MAX_CONNECTIONS,
+        ),
+    )
+    given = options.pop("cookies", None)
+    if isinstance(given, http.cookiejar.CookieJar):
+        options["cookies"] = given
+    else:
+        jar = BoundedCookieJar()
+        httpx.Cookies(jar).update(given or {})
+        options["cookies"] = jar
+    return options
+
+
+def pool_limits(size: int) -> httpx.Limits:
+    """A pool of ``size`` connections, every one kept alive when idle."""
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
+class DefaultHttpxClient(httpx.Client):
+    """The ``httpx.Client`` a ``Veo`` makes; build one for your own TLS or proxy set-up.
+
+    It takes ``httpx.Client``'s arguments. Where you give none, it keeps every one of
+    its ``limits.max_connections`` connections alive (httpx keeps 20) and keeps at
+    most ``MAX_COOKIES`` cookies::
+
+        ca = ssl.create_default_context(cafile="corporate-ca.pem")
+        http = veo.DefaultHttpxClient(verify=ca, proxy="http://proxy:3128")
+        client = veo.Veo(http_client=http)  # you close http when you are done
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**default_options(kwargs))
