@@ -7,8 +7,8 @@ import inspect
 import json
 import socket
 import ssl
-import threading
 import struct
+import threading
 from pathlib import Path
 from typing import Any, Self
 
