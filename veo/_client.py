@@ -106,10 +106,17 @@ def task_id_of(task: VideoTask | str) -> str:
 
 @contextlib.contextmanager
 def paid_task(task: VideoTask) -> Iterator[None]:
-    """Make every error after a paid create name the task and how to recover it."""
+    """Make whatever ends a call after a paid create name the task and how to recover it.
+
+    Errors, and interruptions too (``KeyboardInterrupt``, ``asyncio.CancelledError``,
+    ``SystemExit``): each leaves with ``.task_id`` and a note, its type unchanged (a
+    cancellation stays a cancellation).
+    """
     try:
         yield
-    except Exception as exc:
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
         if getattr(exc, "task_id", None) is None:
             with contextlib.suppress(AttributeError):  # a few built-in errors take none
                 exc.task_id = task.id  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 import veo
+from veo.mock import Lifecycle
 from veo.testing import MockServer
 
 from ..helpers import is_playable_mp4, vendor_example
@@ -109,3 +111,29 @@ def test_mock_rejects_what_the_facade_would_refuse(veo_mock: MockServer) -> None
 
     assert 400 == response.status_code
     assert {"image_urls", "aspect_ratio"} == {p["field"] for p in response.json()["problems"]}
+
+
+def test_a_cancelled_async_generate_stays_a_cancellation_and_names_the_paid_task(
+    veo_mock: MockServer, tmp_path: Path
+) -> None:
+    """Caught before: paid_task caught Exception only; a cancellation during the wait
+    left without the task's id."""
+    veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=60, running_steps=60)
+
+    async def cancel_during_the_wait() -> BaseException:
+        async with veo.AsyncVeo(veo_mock.api_key, base_url=veo_mock.url) as client:
+            job = asyncio.create_task(client.generate("a cat", dest=tmp_path))
+            while not veo_mock.state.requests_per_route().get("get"):
+                await asyncio.sleep(0.01)
+            job.cancel()
+            try:
+                await job
+            except asyncio.CancelledError as exc:
+                return exc
+        raise AssertionError("not cancelled")
+
+    cancelled = asyncio.run(cancel_during_the_wait())
+
+    (task_id,) = veo_mock.state.tasks
+    assert task_id == cancelled.task_id  # type: ignore[attr-defined]
+    assert any(f"veo download {task_id}" in note for note in cancelled.__notes__)

@@ -200,3 +200,21 @@ def test_oversized_api_responses_are_not_read_to_the_end(
 
     with pytest.raises(veo.UnexpectedResponseError, match="larger than the 1024 bytes"):
         make_client(max_response_bytes=1024).get("task-1")
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, SystemExit])
+def test_an_interruption_after_a_paid_create_keeps_its_type_and_names_the_task(
+    make_client: MakeClient, tmp_path: Path, interruption: type[BaseException]
+) -> None:
+    """Caught before: paid_task caught Exception only, so Ctrl-C during the wait left
+    without the task's id or the note that recovers it."""
+
+    def interrupted(task: veo.VideoTask) -> None:
+        raise interruption()
+
+    with pytest.raises(interruption) as info:
+        make_client().generate("a cat", dest=tmp_path, on_progress=interrupted)
+
+    assert interruption is type(info.value)
+    assert "task-1" == info.value.task_id  # type: ignore[attr-defined]
+    assert any("veo download task-1" in note for note in info.value.__notes__)

@@ -132,6 +132,45 @@ def _fail(error: BaseException, as_json: bool) -> typer.Exit:
     return typer.Exit(int(code))
 
 
+OUTCOME_UNKNOWN = (
+    "interrupted while creating a task: it may or may not have been created (and paid "
+    "for); check your tasks before creating it again"
+)
+
+
+def _interrupted(interruption: KeyboardInterrupt, as_json: bool) -> typer.Exit:
+    """Ctrl-C: say what was bought (the task id and how to recover it), exit 130."""
+    task_id = getattr(interruption, "task_id", None)
+    document: dict[str, Any] = {"error": {"type": "KeyboardInterrupt", "message": "interrupted"}}
+    if task_id:
+        shown = safe_text(task_id)
+        stderr.print(
+            f"interrupted: task {shown} was paid for; recover it with: veo download {shown}",
+            markup=False,
+        )
+        document["error"]["task_id"] = task_id
+        document["error"]["recover"] = f"veo download {task_id}"
+    elif getattr(interruption, "while_creating", False):
+        stderr.print(OUTCOME_UNKNOWN, markup=False)
+        document["error"]["message"] = OUTCOME_UNKNOWN
+    else:
+        stderr.print("interrupted", markup=False)
+    if as_json:
+        document["exit_code"] = int(ExitCode.INTERRUPTED)
+        emit_json(document)
+    return typer.Exit(int(ExitCode.INTERRUPTED))
+
+
+@contextmanager
+def _creating() -> Iterator[None]:
+    """Mark a Ctrl-C that lands while a create is in flight: its outcome is unknown."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        exc.while_creating = True  # type: ignore[attr-defined]
+        raise
+
+
 def handles_errors(command: F) -> F:
     """Turn every error into one line on stderr and its documented exit code."""
 
@@ -142,9 +181,8 @@ def handles_errors(command: F) -> F:
             return command(*args, **kwargs)
         except typer.Exit:
             raise
-        except KeyboardInterrupt:
-            stderr.print("interrupted", markup=False)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except KeyboardInterrupt as exc:
+            raise _interrupted(exc, as_json) from None
         except (VeoError, OSError) as exc:
             raise _fail(exc, as_json) from None
         except Exception as exc:
@@ -323,7 +361,7 @@ def generate(
     DownloadTarget.preflight(out, overwrite=False)
     show = not as_json
     with service.client() as client:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _creating():
             warnings.simplefilter("ignore")  # already shown by build()
             task = client.create(built)
         stderr.print(f"created task {safe_text(task.id)}", markup=False)
