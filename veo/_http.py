@@ -367,9 +367,24 @@ def _parse(
     except (ValueError, RecursionError):
         raise unexpected("the response body is not JSON") from None
     try:
-        return build(data)
+        task = build(data)
     except ValueError as exc:
         raise unexpected(f"the {what} response has the wrong shape: {exc}") from None
+    return _without_key(task, content, secret)
+
+
+def _without_key(task: VideoTask, content: bytes, secret: Secret) -> VideoTask:
+    """``task`` with the key redacted from its message and, where it shows, its body.
+
+    A task's message reaches errors, terminals and the batch journal, so it is always
+    redacted (it is short, and usually empty). The whole body (``raw``) is redacted
+    when the message held the key or the body holds it verbatim: redacting every
+    answer's every field would cost more than the rest of the parse.
+    """
+    message = secret.redact(task.message) if task.message else task.message
+    if message == task.message and secret.reveal().encode() not in content:
+        return task
+    return attrs.evolve(task, message=message, raw=secret.redact_value(task.raw))
 
 
 def parse_task(response: httpx.Response, content: bytes, secret: Secret) -> VideoTask:

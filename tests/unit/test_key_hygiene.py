@@ -154,3 +154,45 @@ def test_terminal_text_is_neutralised_and_never_markup() -> None:
     from veo.cli._output import safe_text
 
     assert "\\x1b[31mred [bold]x[/bold] \\u202e" == safe_text("\x1b[31mred [bold]x[/bold] \u202e")
+
+
+# How a task's message may hold the key: the text inside the JSON string.
+IN_A_MESSAGE = {
+    "verbatim": lambda key: key,
+    "slash-escaped": json_escaped,
+    "unicode-escaped": unicode_escaped,
+    "half-of-it": lambda key: key[: len(key) // 2 + 1],
+}
+
+
+@pytest.mark.parametrize("echo", sorted(IN_A_MESSAGE))
+def test_a_failed_task_that_echoes_the_key_shows_it_nowhere(
+    make_client: MakeClient, service: FakeService, caplog: pytest.LogCaptureFixture, echo: str
+) -> None:
+    """Caught before: only non-2xx answers were redacted; a task answering ``state:
+    error`` with the key in its message showed it in TaskFailedError's text, in
+    ``task.message`` and ``task.raw`` (and so in ``veo status``, ``veo wait`` and the
+    batch journal)."""
+    caplog.set_level(logging.DEBUG)
+    body = (
+        '{"id": "task-1", "state": "error", "progress": 100, '
+        f'"message": "rejected: {IN_A_MESSAGE[echo](KEY)}"}}'
+    ).encode()
+    service.script("get", httpx.Response(200, content=body), httpx.Response(200, content=body))
+    client = make_client(api_key=KEY)
+
+    task = client.get("task-1")
+    with pytest.raises(veo.TaskFailedError) as info:
+        client.wait("task-1")
+
+    shown = " ".join(
+        [
+            str(task.message),
+            json.dumps(dict(task.raw)),
+            str(info.value),
+            repr(info.value),
+            *(r.getMessage() for r in caplog.records),
+        ]
+    )
+    assert [] == runs(shown)
+    assert "rejected: ***" in str(task.message)
