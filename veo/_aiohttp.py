@@ -151,6 +151,11 @@ class DefaultAioHttpClient(httpx_aiohttp.HttpxAiohttpClient):
         limits: httpx.Limits = DEFAULT_LIMITS,
         **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
+        if proxy.url.scheme not in ("http", "https"):
+            raise ValueError(
+                f"aiohttp sends through http:// and https:// proxies only, "
+                f"not {proxy.url.scheme}://"
+            )
         return _Transport(
             verify=verify,
             cert=cert,

@@ -45,7 +45,12 @@ from veo._polling import PollSchedule, ProgressCallback, WaitLoop
 from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host
 from veo._secret import Secret, check_key
-from veo._transport import DEFAULT_MAX_CONNECTIONS, DefaultHttpxClient, pool_limits
+from veo._transport import (
+    DEFAULT_MAX_CONNECTIONS,
+    DefaultHttpxClient,
+    pool_limits,
+    proxy_problem,
+)
 
 __all__ = ["AsyncVeo", "Veo"]
 
@@ -218,7 +223,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         self.unsafe_create_retries = unsafe_create_retries
         self._clock = clock or time.monotonic
         self._owns_http = http_client is None
-        self._http: HttpT = http_client if http_client is not None else self._new_http()
+        self._http: HttpT = http_client if http_client is not None else self._made_http()
         # At most max_connections requests in flight, waited for within the deadline:
         # none queues inside the pool the client makes (that size), and a create that
         # never got a slot was never sent. An injected httpx client past its own pool
@@ -229,6 +234,27 @@ class _BaseClient(Generic[HttpT, SleepT]):
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
+
+    def _made_http(self) -> HttpT:
+        """The client's own httpx client; a proxy from the environment it cannot use is
+        a configuration error naming the variable."""
+        try:
+            return self._new_http()
+        except (ValueError, ImportError) as exc:
+            problem = proxy_problem(exc)
+            if problem is None:
+                raise
+            raise ConfigurationError(problem) from None
+
+    def _direct(self) -> dict[str, None]:
+        """httpx ``mounts`` that keep a plain-http loopback base URL off any proxy.
+
+        Plain ``http://`` is allowed to loopback because the key never leaves the
+        machine; a proxy named in the environment would carry it elsewhere, unencrypted.
+        """
+        if self.base_url.scheme != "http" or not is_loopback_host(self.base_url.host):
+            return {}
+        return {f"http://{self.base_url.netloc.decode('ascii')}": None}
 
     def _default_sleep(self) -> SleepT:
         raise NotImplementedError
@@ -344,7 +370,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     """
 
     def _new_http(self) -> httpx.Client:
-        return DefaultHttpxClient(limits=pool_limits(self.max_connections))
+        return DefaultHttpxClient(limits=pool_limits(self.max_connections), mounts=self._direct())
 
     def _take_slot(self, deadline: Deadline) -> None:
         """One of the ``max_connections`` request slots, waited for within ``deadline``;
@@ -579,7 +605,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     def _new_http(self) -> httpx.AsyncClient:
         from veo._aiohttp import DefaultAioHttpClient  # aiohttp: imported when first used
 
-        return DefaultAioHttpClient(limits=pool_limits(self.max_connections))
+        return DefaultAioHttpClient(limits=pool_limits(self.max_connections), mounts=self._direct())
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return asyncio.sleep

@@ -14,6 +14,7 @@ Users with their own TLS or proxy set-up build one of these with httpx's argumen
 from __future__ import annotations
 
 import http.cookiejar
+import os
 from typing import Any
 
 import httpx
@@ -25,7 +26,17 @@ __all__ = [
     "DefaultHttpxClient",
     "default_options",
     "pool_limits",
+    "proxy_problem",
 ]
+
+PROXY_VARIABLES = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
 
 MAX_COOKIES = 50  # what RFC 6265 asks a browser to keep, at least, per domain
 DEFAULT_MAX_CONNECTIONS = 100  # httpx's own pool size
@@ -101,3 +112,16 @@ class DefaultHttpxClient(httpx.Client):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**default_options(kwargs))
+
+
+def proxy_problem(error: Exception) -> str | None:
+    """What is wrong with the proxy the environment names, when ``error`` came from it
+    (an unknown scheme, SOCKS without its extra); None when no proxy is named."""
+    named = [name for name in PROXY_VARIABLES if os.environ.get(name)]
+    if not named:
+        return None
+    values = ", ".join(f"{name}={os.environ[name]!r}" for name in named)
+    return (
+        f"{named[0]}: the proxy the environment names cannot be used ({error}); "
+        f"fix or unset it ({values})"
+    )

@@ -316,3 +316,13 @@ def test_mock_command_prints_its_url_and_key(tmp_path: Path) -> None:
 
 def test_version(run_veo: Run) -> None:
     assert run_veo("--version").stdout.startswith("veo ")
+
+
+def test_a_proxy_url_that_cannot_be_used_exits_2_naming_the_variable(
+    run_veo: Run, veo_env: dict[str, str]
+) -> None:
+    result = run_veo("status", "t1", env={**veo_env, "HTTPS_PROXY": "ftp://proxy.test:21"})
+
+    assert 2 == result.returncode
+    assert "ConfigurationError: HTTPS_PROXY: " in result.stderr
+    assert "Traceback" not in result.stderr

@@ -255,3 +255,45 @@ def test_an_injected_async_client_is_used_as_it_is_and_left_open() -> None:
     assert 1 == len(seen)
     assert not http.is_closed
     asyncio.run(http.aclose())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_plain_http_to_loopback_never_goes_through_a_proxy(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caught before: plain http:// is allowed to loopback because the key never leaves
+    the machine, yet with HTTP_PROXY set the request, key and all, went to the proxy
+    in clear text."""
+    with HoldingServer(hold=0) as proxy, HoldingServer(hold=0) as service:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+
+        run(kind, lambda client: client.get("t1"), base_url=service.url)
+
+    assert (0, 1) == (proxy.requests, service.requests)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("HTTPS_PROXY", "ftp://proxy.test:21"), ("ALL_PROXY", "gopher://proxy.test")],
+)
+def test_a_proxy_url_that_cannot_be_used_is_a_configuration_error_naming_the_variable(
+    kind: str, variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caught before: a raw ValueError from httpx (the CLI: exit 1, a traceback line)."""
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(veo.ConfigurationError, match=f"^{variable}: ") as caught:
+        run(kind, lambda client: None, base_url="https://api.test")
+
+    assert value in str(caught.value)
+
+
+def test_a_socks_proxy_is_a_configuration_error_for_the_async_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # aiohttp sends through http:// and https:// proxies only.
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://127.0.0.1:1080")
+
+    with pytest.raises(veo.ConfigurationError, match=r"^HTTPS_PROXY: .*socks5"):
+        run("async", lambda client: None, base_url="https://api.test")
