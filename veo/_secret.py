@@ -10,6 +10,7 @@ the key not only verbatim but in the forms a server may echo it in (JSON-escaped
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import unicodedata
@@ -120,9 +121,10 @@ class Secret:
 
 
 def _forms(key: str) -> set[str]:
-    """The key as a server may echo it: verbatim, escaped or encoded."""
+    """The key as a server may echo it: verbatim, escaped or encoded, upper- or lower-cased,
+    or inside base64 (as in a ``Basic`` credential or an encoded token)."""
     escaped = json.dumps(key)[1:-1]
-    return {
+    forms = {
         key,
         escaped,
         escaped.replace("/", "\\/"),
@@ -132,6 +134,22 @@ def _forms(key: str) -> set[str]:
         quote(key),
         quote_plus(key),
     }
+    forms |= {form.upper() for form in forms} | {form.lower() for form in forms}
+    return forms | _in_base64(key)
+
+
+def _in_base64(key: str) -> set[str]:
+    """What base64 text holds wherever the key sits in what was encoded: for each of the
+    three alignments, the characters that depend on the key's bytes alone."""
+    data = key.encode("utf-8")
+    found: set[str] = set()
+    for offset in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(b"\0" * offset + data).decode("ascii")
+            # The first characters mix in the padding bytes, the last ones what follows.
+            start = (offset * 4 + 2) // 3
+            found.add(text[start : len(text) - 4])
+    return {form for form in found if form}
 
 
 def _pattern(key: str, run: int) -> re.Pattern[str]:

@@ -294,3 +294,32 @@ def test_a_task_id_the_service_returns_is_one_path_segment_when_polled() -> None
     run_check(api_key="sk-Zq7Wx3Pv9Lm2Kt8R", base_url="https://api.test", spend=1, http_client=http)
 
     assert ["/v1/videos/tasks/a%2F..%2F..%2Fgenerations"] == polled
+
+
+def test_a_key_the_service_echoes_as_a_header_name_in_base64_or_upper_case_is_redacted(
+    tmp_path: Path,
+) -> None:
+    """Caught before: ``--save`` kept the key when it came back as a header name, in
+    base64 (a ``Basic`` credential) or upper-cased."""
+    import base64
+
+    import httpx
+
+    key = "sk-Zq7Wx3Pv9Lm2Kt8R"
+    basic = base64.b64encode(f"user:{key}".encode()).decode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "authorization" not in request.headers:
+            return httpx.Response(401, json={"message": "no key"})
+        headers = {f"x-{key}": "1", "www-authenticate": f"Basic {basic}"}
+        return httpx.Response(404, json={"message": f"NO TASK FOR {key.upper()}"}, headers=headers)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    report = run_check(api_key=key, base_url="https://api.test", http_client=http)
+    report.save(tmp_path)
+
+    saved = " ".join(path.read_text(encoding="utf-8") for path in tmp_path.iterdir())
+    for form in (key, key.upper(), key.lower(), basic):
+        assert form not in saved
+    assert key[3:11] not in saved
+    assert key.upper()[3:11] not in saved

@@ -130,7 +130,9 @@ class _Session:
         shown = {
             "method": method,
             "url": self.secret.redact(str(request.url)),
-            "headers": {k: self.secret.redact(v) for k, v in request.headers.items()},
+            "headers": {
+                self.secret.redact(k): self.secret.redact(v) for k, v in request.headers.items()
+            },
             "body": self.secret.redact(request.content.decode("utf-8", "replace")) or None,
         }
         start = time.perf_counter()
@@ -171,7 +173,9 @@ class _Session:
         )
         recorded = {
             "status": answer.status_code,
-            "headers": {k: self.secret.redact(v) for k, v in response.headers.items()},
+            "headers": {
+                self.secret.redact(k): self.secret.redact(v) for k, v in response.headers.items()
+            },
             "body": body,
             "seconds": round(answer.seconds, 4),
         }
