@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
 import logging
 import os
 import queue
@@ -63,6 +64,8 @@ DEFAULT_WAIT_TIMEOUT = 900.0
 
 T = TypeVar("T")
 Parser = Callable[[httpx.Response, bytes, Secret], VideoTask]
+CreatedCallback = Callable[[VideoTask], object]
+"""Called with a task right after its create was accepted (``AsyncVeo``: may be async)."""
 
 
 def _request_from(request: VideoRequest | str | None, arguments: Mapping[str, Any]) -> VideoRequest:
@@ -470,10 +473,15 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         model: str | None = None,
         duration: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        on_created: CreatedCallback | None = None,
     ) -> VideoTask:
         """Create a task (one paid video) and return it, pending.
 
         Pass a ``VideoRequest``, or a prompt and fields (see ``VideoRequest``).
+        ``on_created`` is called with the task as soon as the service accepted it,
+        before anything else: store its id there (a database, a log) so that nothing
+        that happens next can lose it. An exception it raises leaves this method with
+        the task's ``task_id``.
 
         Raises:
             InvalidRequestError: the request breaks a rule; nothing was sent.
@@ -488,6 +496,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             self._retries(deadline, safe_create=safe),
         )
         logger.info("created task %s", task.id)
+        if on_created is not None:
+            with paid_task(task):
+                on_created(task)
         return task
 
     def get(self, task: VideoTask | str) -> VideoTask:
@@ -576,19 +587,21 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         overwrite: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
+        on_created: CreatedCallback | None = None,
     ) -> GenerationResult:
         """Create a task, wait for it, and download the video: the whole job.
 
         The destination is checked before the task is created (the directory can be
         made and written, the file does not exist unless ``overwrite``), so a
         destination that cannot work fails before any money is spent. Every error
-        after the create carries the paid task's ``task_id``.
+        after the create carries the paid task's ``task_id``; ``on_created`` is called
+        with the task before the wait begins (see ``create``).
 
         Raises:
             Everything ``create``, ``wait`` and ``download`` raise.
         """
         DownloadTarget.preflight(dest, overwrite=overwrite)
-        task = self.create(_request_from(request, locals()))
+        task = self.create(_request_from(request, locals()), on_created=on_created)
         with paid_task(task):
             finished = self.wait(task, timeout=timeout, on_progress=on_progress)
             path = self.download(finished, dest, overwrite=overwrite)
@@ -686,8 +699,9 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         model: str | None = None,
         duration: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        on_created: CreatedCallback | None = None,
     ) -> VideoTask:
-        """Same as ``Veo.create``, but async."""
+        """Same as ``Veo.create``, but async; ``on_created`` may be a coroutine function."""
         built = self._create_request(_request_from(request, locals()))
         deadline, safe = self._call_deadline(), self._safe_create()
         task = await self._retrying(
@@ -695,6 +709,11 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
             self._retries(deadline, safe_create=safe),
         )
         logger.info("created task %s", task.id)
+        if on_created is not None:
+            with paid_task(task):
+                outcome = on_created(task)
+                if inspect.isawaitable(outcome):
+                    await outcome
         return task
 
     async def get(self, task: VideoTask | str) -> VideoTask:
@@ -756,10 +775,11 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         overwrite: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
+        on_created: CreatedCallback | None = None,
     ) -> GenerationResult:
         """Same as ``Veo.generate``, but async."""
         DownloadTarget.preflight(dest, overwrite=overwrite)
-        task = await self.create(_request_from(request, locals()))
+        task = await self.create(_request_from(request, locals()), on_created=on_created)
         with paid_task(task):
             finished = await self.wait(task, timeout=timeout, on_progress=on_progress)
             path = await self.download(finished, dest, overwrite=overwrite)

@@ -6,6 +6,7 @@ test runs for ``Veo`` and ``AsyncVeo``; every failing download checks the direct
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import io
 from collections.abc import Callable
@@ -218,3 +219,49 @@ def test_an_interruption_after_a_paid_create_keeps_its_type_and_names_the_task(
     assert interruption is type(info.value)
     assert "task-1" == info.value.task_id  # type: ignore[attr-defined]
     assert any("veo download task-1" in note for note in info.value.__notes__)
+
+
+def test_on_created_gets_the_task_before_any_wait(
+    make_client: MakeClient, service: FakeService, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def store(task: veo.VideoTask) -> None:
+        seen.append((task.id, service.count("get")))
+
+    make_client().generate("a cat", dest=tmp_path, on_created=store)
+
+    assert [("task-1", 0)] == seen
+
+
+def test_an_error_in_on_created_keeps_the_task_id_and_waits_for_nothing(
+    make_client: MakeClient, service: FakeService, tmp_path: Path
+) -> None:
+    def broken(task: veo.VideoTask) -> None:
+        raise RuntimeError("the database is down")
+
+    with pytest.raises(RuntimeError) as info:
+        make_client().generate("a cat", dest=tmp_path, on_created=broken)
+
+    assert "task-1" == info.value.task_id  # type: ignore[attr-defined]
+    assert any("veo download task-1" in note for note in info.value.__notes__)
+    assert 0 == service.count("get")
+
+
+def test_the_async_client_awaits_an_async_on_created(service: FakeService) -> None:
+    seen: list[str] = []
+
+    async def store(task: veo.VideoTask) -> None:
+        await asyncio.sleep(0)
+        seen.append(task.id)
+
+    async def create() -> veo.VideoTask:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(service))
+        async with veo.AsyncVeo("k", base_url="https://api.test", http_client=http) as client:
+            task = await client.create("a cat", on_created=store)
+        await http.aclose()
+        return task
+
+    task = asyncio.run(create())
+
+    assert [task.id] == seen
