@@ -163,25 +163,35 @@ class TrickleServer(LoopbackServer):
     and after ``body_size`` bytes.
     """
 
-    def __init__(self, interval: float = 0.5, body_size: int = 200) -> None:
+    def __init__(self, interval: float = 0.5, body_size: int = 200, head: bool = False) -> None:
         self.interval = interval
         self.body_size = body_size
+        self.head = head  # trickle the status line and headers too
+        self.connections = 0
+        self.closed = 0  # connections the client closed
         super().__init__()
 
     def _answer(self, connection: Any) -> None:
+        self.connections += 1
         with connection:
             connection.settimeout(5)
             try:
                 received = b""
                 while b"\r\n\r\n" not in received:
                     received += connection.recv(65536)
-                head = f"HTTP/1.1 200 OK\r\nContent-Length: {self.body_size}\r\n\r\n"
-                connection.sendall(head.encode())
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {self.body_size}\r\n\r\n".encode()
+                if not self.head:
+                    connection.sendall(head)
+                for byte in [head[i : i + 1] for i in range(len(head))] if self.head else []:
+                    if self._stop.wait(self.interval):
+                        return
+                    connection.sendall(byte)
                 for _ in range(self.body_size):
                     if self._stop.wait(self.interval):
                         return
                     connection.sendall(b" ")
             except OSError:
+                self.closed += 1
                 return
 
 

@@ -47,6 +47,7 @@ from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host
 from veo._secret import Secret, check_key
 from veo._transport import (
+    CALL_REMAINING,
     DEFAULT_MAX_CONNECTIONS,
     DefaultHttpxClient,
     pool_limits,
@@ -350,8 +351,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             ``httpx.Timeout``.
         deadline: the most seconds one ``create`` or ``get`` call may take in all,
             retries and their pauses included (None: no limit). A server that trickles
-            its answer cannot stretch a call past it by more than one read timeout
-            (the async client stops exactly at it).
+            its answer, headers included, cannot stretch a call past it: the client's
+            own connections end every read by it. (An injected ``http_client`` other
+            than ``veo.DefaultHttpxClient``: by at most one read timeout more.)
         max_response_bytes: the largest API response read (videos are not capped);
             a larger one is an ``UnexpectedResponseError``.
         retry: how reads (and the safe cases of create) are retried.
@@ -427,6 +429,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
         with exchange.boundary():
             self._take_slot(exchange.deadline)
+            # Every read of the client's own connections ends by the deadline (headers
+            # included), whatever the per-read timeout: veo/_transport.py.
+            until = CALL_REMAINING.set(exchange.deadline.remaining)
             try:
                 response = self._http.send(exchange.prepare(request), stream=True)
                 try:
@@ -435,6 +440,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 finally:
                     response.close()
             finally:
+                CALL_REMAINING.reset(until)
                 self._slots.put(None)
             return parse(response, exchange.result(response), self._secret)
 

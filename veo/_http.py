@@ -77,6 +77,8 @@ _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
 }
 EXPIRED_STATUSES = frozenset({403, 404, 410})
 # Raised before a single byte of the request went out: retrying cannot duplicate.
+# How early a socket timeout set to the time left may fire and still be the deadline's.
+DEADLINE_SLACK = 0.01
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -264,7 +266,14 @@ class Exchange:
         message = f"{type(exc).__name__}: {exc}"
         error: APIError
         if isinstance(exc, httpx.TimeoutException):
-            error = APITimeoutError(f"timed out ({message})", request_sent=sent)
+            remaining = self.deadline.remaining()
+            if remaining is not None and remaining <= DEADLINE_SLACK:  # a read cut to it
+                message = (
+                    f"the call did not finish before its deadline (the deadline= option; {message})"
+                )
+            else:
+                message = f"timed out ({message})"
+            error = APITimeoutError(message, request_sent=sent)
         else:
             error = APIConnectionError(f"connection failed ({message})", request_sent=sent)
         return self._unknown_if_create(error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -323,3 +324,16 @@ def test_a_key_the_service_echoes_as_a_header_name_in_base64_or_upper_case_is_re
         assert form not in saved
     assert key[3:11] not in saved
     assert key.upper()[3:11] not in saved
+
+
+def test_an_answer_whose_headers_trickle_fails_its_check_at_the_answer_deadline() -> None:
+    """Caught before: each header byte arrived within the read timeout, so the check
+    waited for the whole head, byte by byte, before its deadline was looked at."""
+    with TrickleServer(interval=0.2, body_size=200, head=True) as server:
+        start = time.monotonic()
+        report = run_check(api_key="sk-Zq7Wx3Pv9Lm2Kt8R", base_url=server.url, answer_deadline=1.0)
+        took = time.monotonic() - start
+
+    assert [("no-key", "fail")] == [(r.name, r.status) for r in report.results]
+    assert "did not finish within 1 s" in report.results[0].detail
+    assert took < 1.0 + 1

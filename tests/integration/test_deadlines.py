@@ -79,3 +79,41 @@ def test_wait_returns_within_its_timeout_while_a_poll_trickles(
         assert "task-1" == info.value.task_id
 
     assert elapsed(wait) < 3 + 1
+
+
+@pytest.fixture
+def trickled_head() -> Iterator[TrickleServer]:
+    with TrickleServer(interval=0.5, body_size=200, head=True) as server:
+        yield server
+
+
+CALLS = {
+    "create": lambda client: client.create("a cat"),
+    "get": lambda client: client.get("task-1"),
+    "wait": lambda client: client.wait("task-1", timeout=3),
+}
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_a_call_ends_by_its_deadline_while_the_headers_trickle(
+    make_client: Callable[..., Any], trickled_head: TrickleServer, call: str
+) -> None:
+    """Caught before (sync client): each header byte arrived within the read timeout,
+    so ``wait(timeout=3)`` returned after 35 s."""
+    client = make_client(
+        api_key="sk-7Hq2Zx9LmW4pR8vT",
+        base_url=trickled_head.url,
+        timeout=READ_TIMEOUT,
+        deadline=3.0,
+        retry=veo.RetryPolicy(max_retries=0),
+    )
+
+    def run() -> None:
+        with pytest.raises(
+            (veo.APITimeoutError, veo.CreateOutcomeUnknownError, veo.WaitTimeoutError)
+        ):
+            CALLS[call](client)
+
+    assert elapsed(run) < 3 + 1
+    time.sleep(0.6)  # the server's next byte finds the connection closed
+    assert trickled_head.connections == trickled_head.closed

@@ -15,11 +15,13 @@ import attrs
 import httpx
 
 from veo._client import Veo, task_id_of
+from veo._http import DEADLINE_SLACK
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._mp4 import Mp4Check
 from veo._polling import PollSchedule
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
 from veo._secret import Secret
+from veo._transport import CALL_REMAINING, DefaultHttpxClient
 from veo.check._schema import Drift, drifts
 
 __all__ = ["CheckReport", "CheckResult", "Exchange", "SpendRun", "run_check"]
@@ -138,6 +140,8 @@ class _Session:
         start = time.perf_counter()
         chunks: list[bytes] = []
         size, too_big = 0, False
+        # The client's reads end by the answer deadline, headers included.
+        until = CALL_REMAINING.set(lambda: start + self.answer_deadline - time.perf_counter())
         try:
             response = self.http.send(request, stream=True)
             try:
@@ -157,7 +161,12 @@ class _Session:
                 response.close()
         except httpx.HTTPError as exc:
             self.exchanges.append(Exchange(check, shown, None))
+            late = time.perf_counter() - start >= self.answer_deadline - DEADLINE_SLACK
+            if isinstance(exc, httpx.TimeoutException) and late:
+                raise _Stalled(check, self.answer_deadline) from None
             raise _Unreachable(self.secret.redact(f"{type(exc).__name__}: {exc}")) from None
+        finally:
+            CALL_REMAINING.reset(until)
         answer = _Answer(
             response.status_code,
             response.headers,
@@ -442,5 +451,6 @@ def _client(http_client: httpx.Client | None) -> Iterator[httpx.Client]:
     if http_client is not None:
         yield http_client
         return
-    with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True) as http:
+    timeout = httpx.Timeout(30.0, connect=10.0)
+    with DefaultHttpxClient(timeout=timeout, follow_redirects=True) as http:
         yield http
