@@ -196,3 +196,56 @@ def test_a_batch_keeps_at_most_its_connection_cap_in_flight(
 
     assert server.requests >= 8
     assert 3 == server.peak
+
+
+def test_a_full_disk_ends_the_batch_with_every_task_id_and_never_hangs(
+    veo_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caught before: a commit that failed for a single transition was re-raised inside
+    the commit task, and that transition's job waited for it forever (the batch idle,
+    its journal left at done/downloading/new)."""
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
+    jobs, journal = registered_batch(tmp_path, 40)
+    real_commit = journal._commit
+    commits = 0
+
+    def filling_disk(updates: list[_Update]) -> None:
+        nonlocal commits
+        commits += 1
+        if commits > 12:  # the disk is full from here on
+            raise sqlite3.OperationalError("database or disk is full")
+        real_commit(updates)
+
+    monkeypatch.setattr(journal, "_commit", filling_disk)
+
+    async def main() -> list[Unrecorded]:
+        async with veo_mock.async_client() as client:
+            return await asyncio.wait_for(
+                run_batch(
+                    jobs,
+                    journal,
+                    client,
+                    tmp_path,
+                    concurrency=4,
+                    resubmit_unknown=False,
+                    timeout=60,
+                    report=lambda *_: None,
+                ),
+                timeout=30,
+            )
+
+    try:
+        unrecorded = asyncio.run(main())
+    finally:
+        journal.close()
+
+    created = set(veo_mock.state.tasks)
+    assert unrecorded
+    assert all("disk is full" in lost.message for lost in unrecorded)
+    # Every task bought and not recorded as done is named, with its id.
+    assert created - {lost.task_id for lost in unrecorded} <= done_tasks(journal.path)
+
+
+def done_tasks(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT task_id FROM jobs WHERE status = 'done'")}

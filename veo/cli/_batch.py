@@ -350,7 +350,10 @@ class Journal:
         try:
             while self._pending:
                 group, self._pending = self._pending, []
-                outcomes = await asyncio.to_thread(self._commit_each, [u for u, _ in group])
+                try:
+                    outcomes = await asyncio.to_thread(self._commit_each, [u for u, _ in group])
+                except Exception as exc:  # never leave a job waiting on its transition
+                    outcomes = [exc] * len(group)
                 for (_, done), outcome in zip(group, outcomes, strict=True):
                     if done.done():  # its job was cancelled meanwhile
                         continue
@@ -366,9 +369,9 @@ class Journal:
         its own). Returns each update's error, or None."""
         try:
             self._commit(updates)
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError) as exc:
             if len(updates) == 1:
-                raise
+                return [exc]
         else:
             return [None] * len(updates)
         outcomes: list[Exception | None] = []
