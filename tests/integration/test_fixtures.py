@@ -84,3 +84,46 @@ def test_a_task_that_never_ends_times_out_on_the_virtual_clock(
 def test_asking_a_stopped_server_for_a_client_says_so() -> None:
     with pytest.raises(RuntimeError, match="start the mock server"):
         MockServer().client()
+
+
+def test_many_concurrent_generates_on_veo_async_client_all_finish(
+    veo_async_client: AsyncVeo, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    """Caught before: every caller's pause moved one shared clock that every deadline
+    read, so 60 concurrent generates all raised WaitTimeoutError."""
+
+    async def sixty() -> list[Path]:
+        results = await asyncio.gather(
+            *(veo_async_client.generate(f"cat {n}", dest=tmp_path / f"{n}.mp4") for n in range(60))
+        )
+        return [result.path for result in results]
+
+    paths = asyncio.run(sixty())
+
+    assert 60 == len(set(paths)) == veo_mock.state.tasks_created
+    assert all(is_playable_mp4(path.read_bytes()) for path in paths)
+
+
+def test_many_threads_sharing_one_fixture_client_all_finish(
+    veo_mock: MockServer, tmp_path: Path
+) -> None:
+    """Caught before: 30 threads (60 here) on MockServer.client() got spurious
+    CreateOutcomeUnknownError (one thread's pauses passed another's call deadline)."""
+    errors: list[BaseException] = []
+
+    with veo_mock.client() as client:
+
+        def one(n: int) -> None:
+            try:
+                client.generate(f"cat {n}", dest=tmp_path / f"{n}.mp4")
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(60)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert [] == errors
+    assert 60 == veo_mock.state.tasks_created

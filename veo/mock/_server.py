@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import socket
 import threading
 import time
@@ -22,19 +23,41 @@ class VirtualClock:
     """Time that passes only when someone sleeps on it: a poll or a backoff is instant.
 
     ``clock()`` reads it; ``sleep(s)`` and ``await asleep(s)`` move it forward by ``s``.
+    Each caller (a thread, an asyncio task) keeps its own time: its sleeps move its own
+    reading, and never another caller's, so concurrent calls on one client each see
+    their deadlines as if alone. ``latest()`` is the furthest any caller has got, the
+    time the mock's task lifecycle follows.
     """
 
     def __init__(self, start: float = 0.0) -> None:
-        self._now = start
+        self._latest = start
         self._lock = threading.Lock()
+        self._mine: contextvars.ContextVar[float] = contextvars.ContextVar(
+            f"veo_virtual_clock_{id(self)}"
+        )
 
     def __call__(self) -> float:
-        return self._now
+        with self._lock:
+            return self._own()
+
+    def _own(self) -> float:
+        # A caller's time starts where the clock stands when it first looks.
+        now = self._mine.get(None)
+        if now is None:
+            now = self._latest
+            self._mine.set(now)
+        return now
+
+    def latest(self) -> float:
+        """The furthest time any caller has reached."""
+        return self._latest
 
     def sleep(self, seconds: float) -> None:
-        """Advance by ``seconds`` at once."""
+        """Advance this caller's time by ``seconds`` at once."""
         with self._lock:
-            self._now += max(0.0, seconds)
+            now = self._own() + max(0.0, seconds)
+            self._mine.set(now)
+            self._latest = max(self._latest, now)
 
     async def asleep(self, seconds: float) -> None:
         """Advance by ``seconds`` and let other tasks run."""
@@ -140,7 +163,7 @@ class MockServer:
 
     def _virtual_clock(self) -> VirtualClock:
         clock = VirtualClock(self.state.clock())
-        self.state.clock = clock
+        self.state.clock = clock.latest
         return clock
 
     def _options(self, options: dict[str, Any]) -> dict[str, Any]:
