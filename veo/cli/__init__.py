@@ -35,11 +35,14 @@ from veo._secret import check_key
 from veo.cli._batch import (
     JOURNAL_NAME,
     MAX_CONNECTIONS,
+    NEW_ROW,
     Job,
     Journal,
     Unrecorded,
     batch_lock,
     parse_batch,
+    plan_of,
+    recorded_rows,
     run_batch,
 )
 from veo.cli._output import (
@@ -573,10 +576,31 @@ def batch(
         ),
     ] = False,
     timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Create without asking (on a terminal).")
+    ] = False,
+    max_videos: Annotated[
+        int | None,
+        typer.Option(
+            "--max-videos",
+            help="Create at most N new videos in this run; the rest stay for a later run.",
+            min=0,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check every line, say what would be created; create nothing."
+        ),
+    ] = False,
     service: Service,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run every request in a JSONL file; re-run the same command to resume."""
+    """Run every request in a JSONL file; re-run the same command to resume.
+
+    Before the first create it says how many new (billed) videos the run creates, and
+    on a terminal asks first (--yes does not ask).
+    """
     jobs, problems = parse_batch(file)
     if problems:
         for problem in problems:
@@ -595,6 +619,10 @@ def batch(
     for job in jobs:
         for note in job.warnings:
             stderr.print(f"warning: line {job.line}: {safe_text(note)}", markup=False)
+    if dry_run:
+        recorded = recorded_rows(out)
+        _spend_plan(jobs, recorded, out, resubmit_unknown, max_videos, as_json, dry_run=True)
+        raise typer.Exit(int(ExitCode.OK))
     out.mkdir(parents=True, exist_ok=True)
     interrupted = False
     unrecorded: list[Unrecorded] = []
@@ -602,6 +630,14 @@ def batch(
         journal = Journal(out / JOURNAL_NAME)
         try:
             journal.register(jobs)
+            creating = _spend_plan(
+                jobs, journal.rows(), out, resubmit_unknown, max_videos, as_json, dry_run=False
+            )
+            if creating and not yes and sys.stdin.isatty():
+                question = f"create {creating} new video(s), each billed?"
+                if not typer.confirm(question, default=False, err=True):
+                    stderr.print("nothing created", markup=False)
+                    raise typer.Exit(int(ExitCode.OK))
             with service.options() as options:
                 try:
                     unrecorded = asyncio.run(
@@ -614,6 +650,7 @@ def batch(
                             resubmit_unknown,
                             timeout,
                             not as_json,
+                            max_videos,
                         )
                     )
                 except KeyboardInterrupt:
@@ -637,6 +674,7 @@ async def _run_jobs(
     resubmit_unknown: bool,
     timeout: float,
     show: bool,
+    max_videos: int | None = None,
 ) -> list[Unrecorded]:
     progress = Progress(
         TextColumn("{task.description}", markup=False),
@@ -682,9 +720,45 @@ async def _run_jobs(
                     resubmit_unknown=resubmit_unknown,
                     timeout=timeout,
                     report=report,
+                    max_videos=max_videos,
                 )
     finally:
         gc.unfreeze()
+
+
+def _spend_plan(
+    jobs: list[Job],
+    rows: dict[int, dict[str, Any]],
+    out: Path,
+    resubmit_unknown: bool,
+    max_videos: int | None,
+    as_json: bool,
+    *,
+    dry_run: bool,
+) -> int:
+    """Say what the run creates (billed), resumes (paid already) and skips; return the
+    number of videos it creates. A dry run also lists the files; with --json, as one
+    document on stdout."""
+    plans = {job.line: plan_of(rows.get(job.line, NEW_ROW), resubmit_unknown) for job in jobs}
+    new = [job for job in jobs if plans[job.line] == "create"]
+    creating = len(new) if max_videos is None else min(len(new), max_videos)
+    resumed = sum(1 for plan in plans.values() if plan == "resume")
+    skipped = sum(1 for plan in plans.values() if plan == "skip")
+    verb = "would create" if dry_run else "creates"
+    capped = f" (of {len(new)} new; --max-videos {max_videos})" if creating < len(new) else ""
+    line = (
+        f"this run {verb} {creating} new video(s), each billed{capped}; resumes {resumed} "
+        f"already paid for; skips {skipped} (done, failed, or outcome unknown)"
+    )
+    stderr.print(line, markup=False)
+    if dry_run:
+        files = [str(out / job.filename) for job in new[:creating]]
+        if as_json:
+            emit_json({"create": creating, "resume": resumed, "skip": skipped, "files": files})
+        else:
+            for name in files:
+                print(safe_text(name))
+    return creating
 
 
 def _batch_summary(

@@ -426,6 +426,36 @@ class _Update:
         return cls(sql, (status, time.time(), *fields.values(), line))
 
 
+def plan_of(row: dict[str, Any], resubmit_unknown: bool) -> str:
+    """What running a job with this journal row does: ``create`` (a new, billed video),
+    ``resume`` (its task is already paid for), or ``skip`` (done, failed, or a create
+    whose outcome is unknown and not resubmitted). ``_run_job`` follows this rule."""
+    status = row["status"]
+    if status == "done" and row["path"] and Path(row["path"]).exists():
+        return "skip"
+    if status == "failed":
+        return "skip"
+    if status in ("submitting", "unknown"):
+        return "create" if resubmit_unknown else "skip"
+    return "create" if row["task_id"] is None else "resume"
+
+
+class CreateBudget:
+    """How many creates this run may still make (``--max-videos``; None: no limit)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.left = limit
+
+    def take(self) -> bool:
+        """One create, if the budget allows it."""
+        if self.left is None:
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
 JobProgress = Callable[[Job, str, VideoTask | None], None]
 """Called with (job, what is happening, latest task) for the display."""
 
@@ -440,17 +470,16 @@ async def _run_job(
     resubmit_unknown: bool,
     timeout: float,
     report: JobProgress,
+    budget: CreateBudget,
 ) -> None:
     status, task_id = row["status"], row["task_id"]
-    if status == "done" and row["path"] and Path(row["path"]).exists():
-        report(job, "done", None)
-        return
-    if status == "failed":
-        report(job, "failed", None)
-        return
-    if status in ("submitting", "unknown") and not resubmit_unknown:
-        await journal.record(job.line, "unknown", message=UNKNOWN_HINT)
-        report(job, "unknown", None)
+    plan = plan_of(row, resubmit_unknown)
+    if plan == "skip":
+        if status in ("submitting", "unknown"):
+            await journal.record(job.line, "unknown", message=UNKNOWN_HINT)
+            report(job, "unknown", None)
+        else:
+            report(job, status, None)
         return
     target = out_dir / job.filename
     if target.is_dir():  # a download would go inside it, under the task's id
@@ -459,8 +488,11 @@ async def _run_job(
         )
         report(job, "error", None)
         return
-    if task_id is None or status in ("submitting", "unknown"):
+    if plan == "create":
         # "error" without a task id: the job stopped before its create was sent.
+        if not budget.take():  # --max-videos: left for a later run, as it is
+            report(job, "pending", None)
+            return
         report(job, "submitting", None)
         await journal.record(job.line, "submitting", message=None)
         try:
@@ -503,6 +535,23 @@ async def _run_job(
         return
     await journal.record(job.line, "done", path=str(path), message=None)
     report(job, "done", task)
+
+
+def recorded_rows(out_dir: Path) -> dict[int, dict[str, Any]]:
+    """The journal's rows, read without writing anything (no journal: none)."""
+    path = out_dir / JOURNAL_NAME
+    if not path.exists():
+        return {}
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        return {
+            line: {"status": status, "task_id": task_id, "path": path_, "message": None}
+            for line, status, task_id, path_ in db.execute(
+                "SELECT line, status, task_id, path FROM jobs"
+            )
+        }
+
+
+NEW_ROW: dict[str, Any] = {"status": "new", "task_id": None, "path": None, "message": None}
 
 
 @attrs.frozen
@@ -555,6 +604,7 @@ async def run_batch(
     resubmit_unknown: bool,
     timeout: float,
     report: JobProgress,
+    max_videos: int | None = None,
 ) -> list[Unrecorded]:
     """Run every job, at most ``concurrency`` at a time; one job's error stays its own.
 
@@ -562,10 +612,14 @@ async def run_batch(
     jobs keeps ``concurrency`` coroutines alive, not 10,000 (fewer objects for every
     garbage collection to walk while the loop waits).
 
+    ``max_videos`` caps the creates this run makes (jobs past it stay as they are, for
+    a later run); resumed jobs cost nothing and do not count.
+
     Returns:
         The jobs whose outcome the journal could not store, with their task ids.
     """
     unrecorded: list[Unrecorded] = []
+    budget = CreateBudget(max_videos)
     rows = journal.rows()
     _remove_stale_parts(out_dir, {job.filename for job in jobs})
     queue = iter(jobs)  # shared: each job is taken by exactly one worker
@@ -582,6 +636,7 @@ async def run_batch(
                     resubmit_unknown=resubmit_unknown,
                     timeout=timeout,
                     report=report,
+                    budget=budget,
                 )
             except Exception as exc:
                 lost = await _record_error(journal, job, exc)
