@@ -22,6 +22,17 @@ from .helpers import SyncView
 
 pytest_plugins = ["veo.testing"]
 
+
+@pytest.fixture(scope="session", autouse=True)
+def veo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The task ledger of every ``veo`` command the tests run, never the user's own
+    (``VEO_HOME``, inherited by the processes the tests start)."""
+    home = tmp_path_factory.mktemp("veo-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VEO_HOME", str(home))
+        yield home
+
+
 ClientOptions = Callable[[str], dict[str, Any]]
 """Given ``"sync"`` or ``"async"``, the options a folder's clients are built with."""
 

@@ -114,13 +114,14 @@ def task_id_of(task: VideoTask | str) -> str:
 
 
 @contextlib.contextmanager
-def paid_task(task: VideoTask) -> Iterator[None]:
+def paid_task(task: VideoTask | str) -> Iterator[None]:
     """Make whatever ends a call after a paid create name the task and how to recover it.
 
     Errors, and interruptions too (``KeyboardInterrupt``, ``asyncio.CancelledError``,
     ``SystemExit``): each leaves with ``.task_id`` and a note, its type unchanged (a
     cancellation stays a cancellation).
     """
+    task_id = task.id if isinstance(task, VideoTask) else task
     try:
         yield
     except GeneratorExit:
@@ -128,8 +129,8 @@ def paid_task(task: VideoTask) -> Iterator[None]:
     except BaseException as exc:
         if getattr(exc, "task_id", None) is None:
             with contextlib.suppress(AttributeError):  # a few built-in errors take none
-                exc.task_id = task.id  # type: ignore[attr-defined]
-        exc.add_note(f"task {task.id} was created (paid); recover it with: veo download {task.id}")
+                exc.task_id = task_id  # type: ignore[attr-defined]
+        exc.add_note(f"task {task_id} was created (paid); recover it with: veo download {task_id}")
         raise
 
 

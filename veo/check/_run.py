@@ -327,6 +327,7 @@ def _spend_one(
     schedule: PollSchedule,
     sleep: Callable[[float], None],
     timeout: float,
+    on_created: Callable[[str, dict[str, Any]], None] | None,
 ) -> SpendRun:
     mode = str(body["generation_type"])
     url = f"{session.base_url}/v1/videos/generations"
@@ -336,6 +337,8 @@ def _spend_one(
     task_id = created.get("id") if isinstance(created, dict) else None
     if response.status_code != 200 or not isinstance(task_id, str) or not task_id:
         return SpendRun(None, mode)
+    if on_created is not None:
+        on_created(task_id, body)
     start = time.monotonic()
     queued: float | None = None
     polls, seen = 0, set()
@@ -398,6 +401,7 @@ def run_check(
     answer_deadline: float = 60.0,
     http_client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    on_created: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> CheckReport:
     """Check the service at ``base_url`` against the effective spec.
 
@@ -408,6 +412,8 @@ def run_check(
 
     ``timeout`` bounds each spent task's wait; ``answer_deadline`` each answer, however
     slowly it trickles in (a stalled answer fails its check and ends the run).
+    ``on_created`` is called with each spent task's id and create body as soon as the
+    service accepted it.
 
     Key and base URL come from the arguments or ``DUOMI_API_KEY`` / ``DUOMI_BASE_URL``,
     with ``Veo``'s rules.
@@ -436,7 +442,9 @@ def run_check(
             if accepted is not None:
                 schedule = poll_schedule or PollSchedule()
                 for body in bodies:
-                    runs.append(_spend_one(session, accepted, body, schedule, sleep, timeout))
+                    runs.append(
+                        _spend_one(session, accepted, body, schedule, sleep, timeout, on_created)
+                    )
         except _Unreachable as exc:
             session.add(CheckResult("reach", FAIL, f"{base} could not be reached: {exc}"))
             runs = []

@@ -6,11 +6,13 @@ Needs the ``cli`` extra (Typer, Rich); ``import veo`` never imports it.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import functools
 import gc
 import inspect
 import os
 import sys
+import time
 import typing
 import warnings
 from collections.abc import Callable, Iterator
@@ -27,7 +29,7 @@ from rich.text import Text
 from veo import __version__
 from veo._client import DEFAULT_WAIT_TIMEOUT, AsyncVeo, Veo, paid_task
 from veo._download import DownloadTarget
-from veo._errors import ConfigurationError, InvalidRequestError, VeoError
+from veo._errors import ConfigurationError, InvalidRequestError, TaskFailedError, VeoError
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
 from veo._rules import Problem
@@ -45,6 +47,7 @@ from veo.cli._batch import (
     recorded_rows,
     run_batch,
 )
+from veo.cli._ledger import Ledger, Remembered
 from veo.cli._output import (
     EXIT_CODES,
     ExitCode,
@@ -137,7 +140,8 @@ def _fail(error: BaseException, as_json: bool) -> typer.Exit:
 
 OUTCOME_UNKNOWN = (
     "interrupted while creating a task: it may or may not have been created (and paid "
-    "for); check your tasks before creating it again"
+    "for); check your tasks before creating it again (veo tasks lists the ones veo "
+    "recorded; one whose answer never came is only in the vendor's console)"
 )
 
 
@@ -349,6 +353,113 @@ def _download(client: Veo, task: VideoTask, out: str, show: bool) -> Path:
         return client.download(task, out, on_progress=on_progress)
 
 
+def _remembered() -> Remembered:
+    """The task ledger, as the commands write it (a failed write warns once)."""
+    return Remembered(Ledger(), lambda line: stderr.print(safe_text(line), markup=False))
+
+
+def _destination(out: str) -> str:
+    """``--out`` as an absolute path, a trailing separator (a directory) kept."""
+    absolute = os.path.abspath(out)
+    return absolute + os.sep if out.endswith(("/", os.sep)) else absolute
+
+
+def _finish(
+    client: Veo, ledger: Remembered, task_id: str, out: str, timeout: float, show: bool
+) -> tuple[VideoTask, Path]:
+    """Wait for a task and download its video, noting both in the ledger."""
+    try:
+        finished = _wait(client, task_id, timeout, show)
+    except TaskFailedError as exc:
+        ledger.update(task_id, state=str(exc.task.state))
+        raise
+    ledger.update(task_id, state=str(finished.state))
+    path = _download(client, finished, out, show)
+    ledger.update(task_id, file=str(path))
+    return finished, path
+
+
+def _since(value: str) -> float:
+    """``--since``: ``90m``, ``12h``, ``7d``, or a date or time (``2026-11-30``, ISO 8601)."""
+    units = {"m": 60, "h": 3600, "d": 86400}
+    text = value.strip()
+    if text[:-1].isdigit() and text[-1:] in units:
+        return time.time() - int(text[:-1]) * units[text[-1]]
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequestError(
+            [Problem("--since", f"{value!r} is not 90m, 12h, 7d or an ISO date/time")]
+        ) from None
+    return moment.timestamp()
+
+
+@command
+def tasks(
+    *,
+    state: Annotated[
+        str | None,
+        typer.Option(help="Only tasks last seen in this state (pending, succeeded, ...)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only tasks created since: 90m, 12h, 7d, or a date.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the tasks this machine's veo created, newest first (the task ledger)."""
+    ledger = Ledger()
+    entries = ledger.entries(state=state, since=None if since is None else _since(since))
+    if as_json:
+        emit_json({"ledger": str(ledger.path), "tasks": [e.to_json() for e in entries]})
+        return
+    table = Table(title=f"tasks ({ledger.path})")
+    for column in ("created", "task", "state", "mode", "prompt", "file / destination"):
+        table.add_column(column)
+    for entry in entries:
+        created = datetime.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
+        cells = (
+            created,
+            entry.id,
+            entry.state or "",
+            entry.mode or "",
+            entry.prompt,
+            entry.file or entry.destination or "",
+        )
+        table.add_row(*(Text(safe_text(cell)) for cell in cells))
+    from rich.console import Console
+
+    Console(highlight=False, soft_wrap=True).print(table)
+
+
+@command
+def resume(
+    *,
+    task_id: Annotated[str, typer.Argument(help="A task id from veo tasks.")],
+    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    service: Service,
+    as_json: JsonOpt = False,
+) -> None:
+    """Wait for a recorded task and download it to where it was meant to go."""
+    entry = Ledger().entry(task_id)
+    if entry is None or entry.destination is None:
+        raise InvalidRequestError(
+            [
+                Problem(
+                    "task_id",
+                    f"{task_id!r} is not in the task ledger with a destination (veo tasks "
+                    f"lists it); veo download {task_id} fetches any task by id",
+                )
+            ]
+        )
+    ledger = _remembered()
+    with service.client() as client, paid_task(task_id):
+        finished, path = _finish(client, ledger, task_id, entry.destination, timeout, not as_json)
+    if as_json:
+        emit_json({**task_json(finished), "path": str(path)})
+    else:
+        print(path)
+
+
 @command
 def generate(
     *,
@@ -359,21 +470,35 @@ def generate(
     service: Service,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a video, wait for it with a live status line, download it, print its path."""
-    built, _ = request.build()
+    """Create a video, wait for it with a live status line, download it, print its path.
+
+    Every task it creates is recorded in the task ledger first (``veo tasks``).
+    """
+    built, body = request.build()
     DownloadTarget.preflight(out, overwrite=False)
     show = not as_json
+    ledger = _remembered()
+
+    def remember(task: VideoTask) -> None:
+        stderr.print(f"created task {safe_text(task.id)}", markup=False)
+        ledger.record(
+            task.id,
+            command="generate",
+            prompt=built.prompt,
+            mode=body.get("generation_type"),
+            destination=_destination(out),
+            state=str(task.state),
+        )
+
     with service.client() as client:
         with warnings.catch_warnings(), _creating():
             warnings.simplefilter("ignore")  # already shown by build()
-            task = client.create(built)
-        stderr.print(f"created task {safe_text(task.id)}", markup=False)
+            task = client.create(built, on_created=remember)
         if no_wait:
             _show_task(task, as_json)
             return
         with paid_task(task):
-            finished = _wait(client, task, timeout, show)
-            path = _download(client, finished, out, show)
+            finished, path = _finish(client, ledger, task.id, out, timeout, show)
     if as_json:
         emit_json({**task_json(finished), "path": str(path)})
     else:
@@ -487,6 +612,17 @@ def check(
                 max_delay=poll_interval,
                 late_max_delay=poll_interval,
             )
+        ledger = _remembered()
+
+        def remember(task_id: str, body: dict[str, Any]) -> None:
+            stderr.print(f"created task {safe_text(task_id)} (--spend)", markup=False)
+            ledger.record(
+                task_id,
+                command="check",
+                prompt=str(body.get("prompt", "")),
+                mode=body.get("generation_type"),
+            )
+
         report = run_check(
             api_key=options["api_key"],
             base_url=options["base_url"],
@@ -494,6 +630,7 @@ def check(
             spend=spend,
             image_urls=image or (),
             poll_schedule=schedule,
+            on_created=remember,
         )
     if save is not None:
         written = report.save(save)
@@ -658,6 +795,7 @@ def batch(
             rows = journal.summary()
         finally:
             journal.close()
+    _remembered().record_many(_batch_entries(jobs, rows, out))
     code = _batch_summary(rows, unrecorded, as_json)
     if interrupted:
         stderr.print("interrupted: re-run the same command to resume", markup=False)
@@ -759,6 +897,31 @@ def _spend_plan(
             for name in files:
                 print(safe_text(name))
     return creating
+
+
+def _batch_entries(jobs: list[Job], rows: list[dict[str, Any]], out: Path) -> list[dict[str, Any]]:
+    """The ledger's entries for every job of the batch that has a task."""
+    by_line = {job.line: job for job in jobs}
+    entries = []
+    for row in rows:
+        job = by_line.get(row["line"])
+        if job is None or not row["task_id"]:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # shown when the batch was read
+            body = job.request.to_body()
+        entries.append(
+            {
+                "id": row["task_id"],
+                "command": "batch",
+                "prompt": job.request.prompt,
+                "mode": body.get("generation_type"),
+                "destination": str((out / job.filename).absolute()),
+                "state": {"done": "succeeded", "failed": "failed"}.get(row["status"]),
+                "file": row["path"] if row["status"] == "done" else None,
+            }
+        )
+    return entries
 
 
 def _batch_summary(

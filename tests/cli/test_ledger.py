@@ -1,0 +1,169 @@
+"""The task ledger: every task the command buys is recorded once, listed by ``veo tasks``,
+and recoverable with ``veo resume``; a ledger that cannot be written stops nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from veo.cli._ledger import LEDGER_NAME
+from veo.mock import Lifecycle
+from veo.testing import MockServer
+
+from ..helpers import is_playable_mp4
+from .conftest import Run, only_json
+from .test_batch import write_jobs
+from .test_interrupts import interrupt_when, start_generate
+
+
+@pytest.fixture
+def home(veo_env: dict[str, str], tmp_path: Path) -> Path:
+    """This test's own ledger directory."""
+    veo_env["VEO_HOME"] = str(tmp_path / "home")
+    return tmp_path / "home"
+
+
+def listed(run_veo: Run, *options: str) -> list[dict[str, object]]:
+    result = run_veo("tasks", "--json", *options)
+    assert 0 == result.returncode, result.stderr
+    tasks: list[dict[str, object]] = only_json(result.stdout)["tasks"]
+    return tasks
+
+
+def test_generate_records_its_task_with_its_file(
+    run_veo: Run, veo_mock: MockServer, home: Path
+) -> None:
+    result = run_veo("generate", "a cat by the sea", "--out", "videos/")
+
+    (task,) = listed(run_veo)
+    assert 0 == result.returncode, result.stderr
+    assert list(veo_mock.state.tasks) == [task["id"]]
+    assert ("generate", "a cat by the sea", "succeeded") == (
+        task["command"],
+        task["prompt"],
+        task["state"],
+    )
+    assert result.stdout.strip() == task["file"]
+    assert (home / LEDGER_NAME).exists()
+
+
+def test_two_generates_and_a_batch_at_once_record_every_task_exactly_once(
+    veo_env: dict[str, str], run_veo: Run, veo_mock: MockServer, home: Path, tmp_path: Path
+) -> None:
+    jobs = write_jobs(tmp_path / "jobs.jsonl", 8)
+    commands = [
+        ["generate", "one", "--out", "a/"],
+        ["generate", "two", "--out", "b/"],
+        ["batch", str(jobs), "--out", "videos", "--concurrency", "4"],
+    ]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "veo", *command],
+            env=veo_env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert 0 == process.returncode, err
+
+    tasks = listed(run_veo)
+    assert 10 == veo_mock.state.tasks_created
+    assert sorted(veo_mock.state.tasks) == sorted(str(task["id"]) for task in tasks)
+    assert {"generate": 2, "batch": 8} == {
+        command: sum(1 for task in tasks if task["command"] == command)
+        for command in ("generate", "batch")
+    }
+    created = [float(str(task["created"])) for task in tasks]
+    assert sorted(created, reverse=True) == created  # newest first
+
+
+def test_tasks_filters_by_state_and_age(run_veo: Run, veo_mock: MockServer, home: Path) -> None:
+    run_veo("generate", "a cat", "--out", "videos/")
+
+    assert 1 == len(listed(run_veo, "--state", "succeeded", "--since", "1h"))
+    assert [] == listed(run_veo, "--state", "failed")
+    assert [] == listed(run_veo, "--since", "2999-01-01")
+    bad = run_veo("tasks", "--since", "yesterday")
+    assert 2 == bad.returncode
+    assert "--since" in bad.stderr
+
+
+def test_an_interrupted_generate_is_resumed_into_its_destination(
+    veo_env: dict[str, str], run_veo: Run, veo_mock: MockServer, home: Path, tmp_path: Path
+) -> None:
+    veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=60, running_steps=60)
+    process = start_generate(veo_env, tmp_path)
+    interrupt_when(process, lambda: veo_mock.state.requests_per_route()["get"] > 0)
+    (task_id,) = veo_mock.state.tasks
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
+
+    result = run_veo("resume", task_id)
+
+    assert 130 == process.returncode
+    assert 0 == result.returncode, result.stderr
+    path = Path(result.stdout.strip())
+    assert tmp_path / "videos" == path.parent
+    assert is_playable_mp4(path.read_bytes())
+    assert str(path) == listed(run_veo)[0]["file"]
+    assert 1 == veo_mock.state.tasks_created
+
+
+def test_resume_of_an_unknown_task_names_the_ledger_and_veo_download(
+    run_veo: Run, home: Path
+) -> None:
+    result = run_veo("resume", "never-made")
+
+    assert 2 == result.returncode
+    assert "veo download never-made" in result.stderr
+
+
+def test_a_ledger_that_cannot_be_written_stops_nothing(
+    veo_env: dict[str, str], run_veo: Run, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the ledger's directory should be")
+    env = {**veo_env, "VEO_HOME": str(blocked)}
+
+    result = run_veo("generate", "a cat", "--out", "videos/", env=env)
+
+    (task_id,) = veo_mock.state.tasks
+    assert 0 == result.returncode, result.stderr
+    assert is_playable_mp4(Path(result.stdout.strip()).read_bytes())
+    assert 1 == result.stderr.count("warning: the task ledger")
+    assert f"task {task_id} is not recorded there: keep its id" in result.stderr
+
+
+def test_the_ledger_defaults_to_the_users_data_directory_not_the_current_one(
+    veo_env: dict[str, str], run_veo: Run, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in veo_env.items() if k not in ("VEO_HOME", "XDG_DATA_HOME")}
+    env["HOME"] = str(tmp_path / "user")
+
+    result = run_veo("generate", "a cat", "--out", "videos/", env=env)
+
+    assert 0 == result.returncode, result.stderr
+    if sys.platform.startswith("linux"):
+        assert (tmp_path / "user" / ".local" / "share" / "veo" / LEDGER_NAME).exists()
+    assert not list(tmp_path.glob("*.sqlite3"))
+    assert veo_env["DUOMI_API_KEY"] not in (tmp_path / "user").joinpath(
+        ".local", "share", "veo", LEDGER_NAME
+    ).read_bytes().decode("latin-1")
+
+
+def test_check_spend_records_its_tasks(run_veo: Run, veo_mock: MockServer, home: Path) -> None:
+    result = run_veo("check", "--spend", "1", "--yes", "--json")
+
+    assert json.loads(result.stdout)["spend"]
+    assert [("check", veo_mock.state.tasks_created)] == [
+        (task["command"], 1) for task in listed(run_veo)
+    ]

@@ -1,0 +1,226 @@
+"""What the ``veo`` command bought: every task it creates, in a local SQLite file.
+
+The file lives in the user's data directory (``platformdirs``: ``~/.local/share/veo``
+on Linux, ``~/Library/Application Support/veo`` on macOS, ``%LOCALAPPDATA%\\veo`` on
+Windows), or under ``VEO_HOME``; never under the current directory, and never with the
+key. ``veo generate`` and ``veo check --spend`` write each task when its create is
+accepted, before going on, and its last state and file later; ``veo batch`` writes the
+tasks of a run when the run ends (its journal holds their ids meanwhile). Several
+``veo`` processes may write at once: each write is one short transaction (WAL mode),
+and a writer waits for another for up to 30 s.
+
+A ledger that cannot be written never stops a paid task: the command warns once,
+names the task, and goes on (``Remembered``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = ["LEDGER_NAME", "Entry", "Ledger", "Remembered", "ledger_path"]
+
+LEDGER_NAME = "tasks.sqlite3"
+PROMPT_EXCERPT = 80  # characters of the prompt kept
+
+
+def ledger_path() -> Path:
+    """Where the ledger is: ``$VEO_HOME/tasks.sqlite3``, else in the user's data directory."""
+    home = os.environ.get("VEO_HOME")
+    if home:
+        return Path(home).expanduser().absolute() / LEDGER_NAME
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("veo", appauthor=False)) / LEDGER_NAME
+
+
+@attrs.frozen
+class Entry:
+    """One task the command created."""
+
+    id: str
+    created: float
+    command: str
+    mode: str | None
+    prompt: str
+    destination: str | None
+    state: str | None
+    file: str | None
+    updated: float
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+COLUMNS = tuple(field.name for field in attrs.fields(Entry))
+
+
+class Ledger:
+    """The ledger file; opened per operation, so a process holds no lock between them."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else ledger_path()
+
+    @contextlib.contextmanager
+    def _db(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        if write:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise FileNotFoundError(self.path)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            if write:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(
+                    """CREATE TABLE IF NOT EXISTS tasks (
+                        id TEXT PRIMARY KEY,
+                        created REAL NOT NULL,
+                        command TEXT NOT NULL,
+                        mode TEXT,
+                        prompt TEXT NOT NULL,
+                        destination TEXT,
+                        state TEXT,
+                        file TEXT,
+                        updated REAL NOT NULL
+                    )"""
+                )
+            yield db
+        finally:
+            db.close()
+
+    def record(
+        self,
+        task_id: str,
+        *,
+        command: str,
+        prompt: str,
+        mode: str | None = None,
+        destination: str | None = None,
+        state: str | None = None,
+    ) -> None:
+        """Add a task the command created (once: a task already recorded is kept)."""
+        now = time.time()
+        with self._db(write=True) as db:
+            db.execute(
+                "INSERT OR IGNORE INTO tasks (id, created, command, mode, prompt, destination, "
+                "state, file, updated) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                (task_id, now, command, mode, prompt[:PROMPT_EXCERPT], destination, state, now),
+            )
+
+    def record_many(self, entries: list[dict[str, Any]]) -> None:
+        """Add many tasks at once (``veo batch``, at the end of a run), with their state
+        and file where known; one transaction."""
+        now = time.time()
+        with self._db(write=True) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for entry in entries:
+                    db.execute(
+                        "INSERT OR IGNORE INTO tasks (id, created, command, mode, prompt, "
+                        "destination, state, file, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            entry["id"],
+                            now,
+                            entry["command"],
+                            entry.get("mode"),
+                            entry["prompt"][:PROMPT_EXCERPT],
+                            entry.get("destination"),
+                            entry.get("state"),
+                            entry.get("file"),
+                            now,
+                        ),
+                    )
+                    db.execute(
+                        "UPDATE tasks SET state = coalesce(?, state), file = coalesce(?, file), "
+                        "updated = ? WHERE id = ?",
+                        (entry.get("state"), entry.get("file"), now, entry["id"]),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    def update(self, task_id: str, *, state: str | None = None, file: str | None = None) -> None:
+        """Note a recorded task's last known state and, once downloaded, its file."""
+        with self._db(write=True) as db:
+            db.execute(
+                "UPDATE tasks SET state = coalesce(?, state), file = coalesce(?, file), "
+                "updated = ? WHERE id = ?",
+                (state, file, time.time(), task_id),
+            )
+
+    def entries(self, *, state: str | None = None, since: float | None = None) -> list[Entry]:
+        """The recorded tasks, newest first (none when nothing was ever recorded)."""
+        where: list[str] = []
+        parameters: list[Any] = []
+        if state is not None:
+            where.append("state = ?")
+            parameters.append(state)
+        if since is not None:
+            where.append("created >= ?")
+            parameters.append(since)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM tasks"  # noqa: S608 (our column names)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        try:
+            with self._db(write=False) as db:
+                rows = db.execute(sql + " ORDER BY created DESC, id DESC", parameters).fetchall()
+        except FileNotFoundError:
+            return []
+        return [Entry(*row) for row in rows]
+
+    def entry(self, task_id: str) -> Entry | None:
+        """One recorded task, or None."""
+        sql = f"SELECT {', '.join(COLUMNS)} FROM tasks WHERE id = ?"  # noqa: S608
+        try:
+            with self._db(write=False) as db:
+                row = db.execute(sql, (task_id,)).fetchone()
+        except FileNotFoundError:
+            return None
+        return None if row is None else Entry(*row)
+
+
+class Remembered:
+    """The ledger as the commands write it: a write that fails warns once and goes on.
+
+    ``warn`` prints one line; after a failure no further write is tried (the disk is
+    full, the directory read-only, ...), and every task id is still printed by the
+    command itself.
+    """
+
+    def __init__(self, ledger: Ledger, warn: Any) -> None:
+        self.ledger = ledger
+        self._warn = warn
+        self.broken = False
+
+    def record(self, task_id: str, **fields: Any) -> None:
+        self._write(task_id, lambda: self.ledger.record(task_id, **fields))
+
+    def update(self, task_id: str, **fields: Any) -> None:
+        self._write(task_id, lambda: self.ledger.update(task_id, **fields))
+
+    def record_many(self, entries: list[dict[str, Any]]) -> None:
+        if entries:
+            names = ", ".join(entry["id"] for entry in entries[:3])
+            more = f" and {len(entries) - 3} more" if len(entries) > 3 else ""
+            self._write(names + more, lambda: self.ledger.record_many(entries))
+
+    def _write(self, task_id: str, write: Any) -> None:
+        if self.broken:
+            return
+        try:
+            write()
+        except (sqlite3.Error, OSError) as exc:
+            self.broken = True
+            self._warn(
+                f"warning: the task ledger ({self.ledger.path}) could not be written "
+                f"({exc}); task {task_id} is not recorded there: keep its id"
+            )
