@@ -284,14 +284,16 @@ def read_request(connection: Any) -> bytes:
 
 
 class HangUpServer(LoopbackServer):
-    """Reads each request whole, then hangs up without a word (``reset``: with an RST).
+    """Reads each request whole, sends ``answer`` (by default nothing), and hangs up
+    (``reset``: with an RST).
 
-    What a service that crashed after taking a create looks like to a client: the
-    request was sent, and no answer, not even a status line, comes back.
+    Without an answer, what a service that crashed after taking a create looks like to
+    a client: the request was sent, and not even a status line comes back.
     """
 
-    def __init__(self, reset: bool = False) -> None:
+    def __init__(self, reset: bool = False, answer: bytes = b"") -> None:
         self.reset = reset
+        self.answer = answer
         self.requests = 0
         super().__init__()
 
@@ -301,6 +303,7 @@ class HangUpServer(LoopbackServer):
             try:
                 if read_request(connection):
                     self.requests += 1
+                connection.sendall(self.answer)
                 if self.reset:  # close with SO_LINGER 0: an RST, not a FIN
                     connection.setsockopt(
                         socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
@@ -309,22 +312,9 @@ class HangUpServer(LoopbackServer):
                 return
 
 
-class GarbageServer(LoopbackServer):
-    """Reads each request whole, answers bytes that are not HTTP, and hangs up."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        super().__init__()
-
-    def _answer(self, connection: Any) -> None:
-        with connection:
-            connection.settimeout(5)
-            try:
-                read_request(connection)
-                self.requests += 1
-                connection.sendall(b"SPDY/9 OK\r\nthis is not HTTP\r\n\r\n")
-            except OSError:
-                return
+def garbage_server() -> HangUpServer:
+    """A server that answers bytes that are not HTTP, and hangs up."""
+    return HangUpServer(answer=b"SPDY/9 OK\r\nthis is not HTTP\r\n\r\n")
 
 
 class ConnectProxy(LoopbackServer):

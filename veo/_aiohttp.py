@@ -21,7 +21,6 @@ Imported only when an ``AsyncVeo`` makes its client, or when a user asks for
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,8 +30,6 @@ import httpx_aiohttp
 
 from veo._transport import default_options
 
-CertTypes = str | tuple[str, str] | tuple[str, str, str]
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's
 __all__ = ["DefaultAioHttpClient"]
 
 
@@ -123,45 +120,16 @@ class DefaultAioHttpClient(httpx_aiohttp.HttpxAiohttpClient):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**default_options(kwargs))
 
-    def _init_transport(
-        self,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: CertTypes | None = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        transport: httpx.AsyncBaseTransport | None = None,
-        **kwargs: Any,
-    ) -> httpx.AsyncBaseTransport:
-        if transport is not None:
-            return transport
-        return _Transport(
-            verify=verify, cert=cert, trust_env=trust_env, http1=http1, http2=http2, limits=limits
-        )
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
+        transport: httpx.AsyncBaseTransport | None = kwargs.pop("transport", None)
+        return transport if transport is not None else _Transport(*args, **kwargs)
 
     def _init_proxy_transport(
-        self,
-        proxy: httpx.Proxy,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: CertTypes | None = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        **kwargs: Any,
+        self, proxy: httpx.Proxy, *args: Any, **kwargs: Any
     ) -> httpx.AsyncBaseTransport:
         if proxy.url.scheme not in ("http", "https"):
             raise ValueError(
                 f"aiohttp sends through http:// and https:// proxies only, "
                 f"not {proxy.url.scheme}://"
             )
-        return _Transport(
-            verify=verify,
-            cert=cert,
-            trust_env=trust_env,
-            http1=http1,
-            http2=http2,
-            limits=limits,
-            proxy=proxy,
-        )
+        return _Transport(*args, **{**kwargs, "proxy": proxy})

@@ -199,8 +199,8 @@ AS_FROM_A_TERMINAL = (
 )
 
 
-def start_batch(veo_env: dict[str, str], jobs: Path, out: Path, cwd: Path) -> subprocess.Popen[str]:
-    args = ["batch", str(jobs), "--out", str(out), "--concurrency", "4"]
+def start_veo(veo_env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """``veo ARGS`` as a real process that Ctrl-C reaches (``AS_FROM_A_TERMINAL``)."""
     return subprocess.Popen(
         [sys.executable, "-c", AS_FROM_A_TERMINAL, *args],
         env=veo_env,
@@ -209,6 +209,10 @@ def start_batch(veo_env: dict[str, str], jobs: Path, out: Path, cwd: Path) -> su
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def start_batch(veo_env: dict[str, str], jobs: Path, out: Path, cwd: Path) -> subprocess.Popen[str]:
+    return start_veo(veo_env, cwd, "batch", str(jobs), "--out", str(out), "--concurrency", "4")
 
 
 def freeze_mid_run(veo_mock: MockServer, out: Path) -> dict[str, int]:

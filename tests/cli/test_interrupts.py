@@ -7,26 +7,17 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from veo.mock import Lifecycle, parse_rule
 from veo.testing import MockServer
 
-from .test_batch import AS_FROM_A_TERMINAL
+from .test_batch import start_veo
 
 
 def start_generate(veo_env: dict[str, str], cwd: Path, *options: str) -> subprocess.Popen[str]:
-    args = ["generate", "a cat", "--out", "videos/", *options]
-    return subprocess.Popen(
-        [sys.executable, "-c", AS_FROM_A_TERMINAL, *args],
-        env=veo_env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_veo(veo_env, cwd, "generate", "a cat", "--out", "videos/", *options)
 
 
 def interrupt_when(process: subprocess.Popen[str], ready: object) -> tuple[str, str]:
@@ -83,6 +74,11 @@ def test_ctrl_c_while_the_create_is_in_flight_says_its_outcome_is_unknown(
 
     stdout, stderr = interrupt_when(process, lambda: time.monotonic() - started > 3)
 
+    # The mock finishes the create it was holding: the task exists, and was paid for.
+    deadline = time.monotonic() + 15
+    while not veo_mock.state.tasks_created:
+        assert time.monotonic() < deadline, "the held create never finished"
+        time.sleep(0.05)
     document = json.loads(stdout)
     assert 130 == process.returncode == document["exit_code"]
     assert "may or may not have been created" in stderr

@@ -15,7 +15,7 @@ import trustme
 
 import veo
 
-from ..helpers import ConnectProxy, GarbageServer, HangUpServer, HoldingServer
+from ..helpers import ConnectProxy, HangUpServer, HoldingServer, garbage_server
 
 KINDS = ["sync", "async"]
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE")
@@ -197,7 +197,7 @@ def test_a_get_answered_by_a_hang_up_is_retried(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_answer_that_is_not_http_is_a_veo_error(kind: str) -> None:
-    with GarbageServer() as server:
+    with garbage_server() as server:
         with pytest.raises(veo.CreateOutcomeUnknownError) as caught:
             run(kind, lambda client: client.create("a cat"), base_url=server.url)
 

@@ -32,7 +32,8 @@ PROMPT_EXCERPT = 80  # characters of the prompt kept
 
 
 def ledger_path() -> Path:
-    """Where the ledger is: ``$VEO_HOME/tasks.sqlite3``, else in the user's data directory."""
+    """Where the ledger is: ``tasks.sqlite3`` under ``VEO_HOME``, else in the user's data
+    directory."""
     home = os.environ.get("VEO_HOME")
     if home:
         return Path(home).expanduser().absolute() / LEDGER_NAME
