@@ -28,7 +28,7 @@ import aiohttp
 import httpx
 import httpx_aiohttp
 
-from veo._transport import default_options
+from veo._transport import OwnCookies, default_options
 
 __all__ = ["DefaultAioHttpClient"]
 
@@ -104,7 +104,7 @@ class _Transport(httpx_aiohttp.AiohttpTransport):
         return response
 
 
-class DefaultAioHttpClient(httpx_aiohttp.HttpxAiohttpClient):
+class DefaultAioHttpClient(OwnCookies, httpx_aiohttp.HttpxAiohttpClient):
     """The ``httpx.AsyncClient`` an ``AsyncVeo`` makes; build one for your own TLS or proxy.
 
     It takes ``httpx.AsyncClient``'s arguments (``verify=``, ``cert=``, ``proxy=``,

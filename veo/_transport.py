@@ -2,8 +2,9 @@
 
 Its connections read through a network backend that clamps every read's timeout to
 the time the current call has left (``CALL_REMAINING``, set by ``Veo`` around each
-call), so a server that trickles its answer, headers included, cannot hold a call past
-its deadline: httpcore's read timeouts apply to each read, not to the whole answer.
+call; ``veo/_deadlines.py``), so a server that trickles its answer, headers included,
+cannot hold a call past its deadline: httpcore's read timeouts apply to each read, not
+to the whole answer.
 
 ``Veo`` sends through httpx's own transport: a pool of ``max_connections``
 connections, every one kept alive (httpx keeps 20 idle by default, and closes and
@@ -21,11 +22,9 @@ from __future__ import annotations
 import contextvars
 import http.cookiejar
 import os
-import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-import httpcore
 import httpx
 
 __all__ = [
@@ -33,7 +32,9 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "MAX_COOKIES",
     "BoundedCookieJar",
+    "Cookies",
     "DefaultHttpxClient",
+    "OwnCookies",
     "default_options",
     "pool_limits",
     "proxy_problem",
@@ -80,11 +81,8 @@ class BoundedCookieJar(http.cookiejar.CookieJar):
 
 
 def default_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` for an httpx client, with ``veo``'s defaults where none is given.
-
-    Every connection of the pool is kept alive (not 20 of them), and cookies go into
-    a :class:`BoundedCookieJar` (cookies passed in are stored there).
-    """
+    """``kwargs`` for an httpx client, with ``veo``'s pool where none is given: every
+    connection kept alive, not 20 of them."""
     options = dict(kwargs)
     options.setdefault(
         "limits",
@@ -93,14 +91,51 @@ def default_options(kwargs: dict[str, Any]) -> dict[str, Any]:
             max_keepalive_connections=DEFAULT_MAX_CONNECTIONS,
         ),
     )
-    given = options.pop("cookies", None)
-    if isinstance(given, http.cookiejar.CookieJar):
-        options["cookies"] = given
-    else:
-        jar = BoundedCookieJar()
-        httpx.Cookies(jar).update(given or {})
-        options["cookies"] = jar
     return options
+
+
+class Cookies(httpx.Cookies):
+    """httpx's cookies in a :class:`BoundedCookieJar`, minus the work for answers that
+    set none.
+
+    httpx wraps every response and its request in ``urllib`` stand-ins to look for
+    cookies (about 13 µs an answer), and the service's answers set none; one that does
+    is extracted as usual. Cookies passed in are stored in the bounded jar.
+    """
+
+    def __init__(self, cookies: Any = None) -> None:
+        if isinstance(cookies, BoundedCookieJar):
+            super().__init__(cookies)
+            return
+        super().__init__(BoundedCookieJar())
+        if cookies:
+            self.update(cookies)
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class OwnCookies:
+    """The ``cookies`` of both default clients: a :class:`Cookies`, however set.
+
+    httpx reaches a client's cookies only through its ``cookies`` property (the jar
+    given at construction, or one set later), so overriding it is enough.
+    """
+
+    _cookies: httpx.Cookies
+
+    def __init__(self, *, cookies: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cookies = Cookies(cookies)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._cookies = Cookies(cookies)
 
 
 def pool_limits(size: int) -> httpx.Limits:
@@ -114,82 +149,7 @@ CALL_REMAINING: contextvars.ContextVar[Callable[[], float | None] | None] = cont
 """The seconds the current call has left (None: no deadline), while ``Veo`` sends it."""
 
 
-def _clamped(timeout: float | None, late: type[Exception]) -> float | None:
-    """``timeout``, cut to what the current call has left; ``late`` when nothing is."""
-    remaining = CALL_REMAINING.get()
-    left = None if remaining is None else remaining()
-    if left is None:
-        return timeout
-    if left <= 0:
-        raise late("the call's deadline passed (the deadline= option)")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every read and write ends by the current call's deadline."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _clamped(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _clamped(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _clamped(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's own sync backend, its connections made :class:`_DeadlineStream`."""
-
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _clamped(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        timeout = _clamped(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-def _with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
-    # httpx builds its httpcore pool itself and takes no network backend; the pool
-    # hands its backend to every connection it makes, so setting it here is enough.
-    pool = transport._pool
-    pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return transport
-
-
-class DefaultHttpxClient(httpx.Client):
+class DefaultHttpxClient(OwnCookies, httpx.Client):
     """The ``httpx.Client`` a ``Veo`` makes; build one for your own TLS or proxy set-up.
 
     It takes ``httpx.Client``'s arguments. Where you give none, it keeps every one of
@@ -206,16 +166,18 @@ class DefaultHttpxClient(httpx.Client):
         super().__init__(**default_options(kwargs))
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
-        transport = super()._init_transport(*args, **kwargs)
-        if isinstance(transport, httpx.HTTPTransport):
-            _with_deadlines(transport)
-        return transport
+        return _ending_by_deadlines(super()._init_transport(*args, **kwargs))
 
     def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
-        transport = super()._init_proxy_transport(*args, **kwargs)
-        if isinstance(transport, httpx.HTTPTransport):
-            _with_deadlines(transport)
-        return transport
+        return _ending_by_deadlines(super()._init_proxy_transport(*args, **kwargs))
+
+
+def _ending_by_deadlines(transport: httpx.BaseTransport) -> httpx.BaseTransport:
+    if isinstance(transport, httpx.HTTPTransport):
+        from veo._deadlines import with_deadlines  # httpcore: imported when first used
+
+        with_deadlines(transport)
+    return transport
 
 
 def proxy_problem(error: Exception) -> str | None:

@@ -79,6 +79,7 @@ logger = logging.getLogger("veo")
 JOURNAL_NAME = "veo-batch.sqlite3"
 LOCK_NAME = "veo-batch.lock"
 MAX_CONNECTIONS = 32
+WAKE_AT_ONCE = 4  # jobs a journal commit wakes per pass of the event loop
 """The most requests a batch has in flight, whatever its concurrency. A job spends
 most of its time between polls; more requests at once only lengthen each pass of the
 event loop (every answer that lands in a pass is handled in it), which delays every
@@ -354,7 +355,12 @@ class Journal:
                     outcomes = await asyncio.to_thread(self._commit_each, [u for u, _ in group])
                 except Exception as exc:  # never leave a job waiting on its transition
                     outcomes = [exc] * len(group)
-                for (_, done), outcome in zip(group, outcomes, strict=True):
+                for index, ((_, done), outcome) in enumerate(zip(group, outcomes, strict=True)):
+                    if index and not index % WAKE_AT_ONCE:
+                        # Each woken job runs its next step in the loop's next pass: wake
+                        # them a few at a time, so that one commit of a large group does
+                        # not make one long pass that holds every timer and deadline.
+                        await asyncio.sleep(0)
                     if done.done():  # its job was cancelled meanwhile
                         continue
                     if outcome is None:
