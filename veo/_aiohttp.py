@@ -107,14 +107,9 @@ class _Transport(httpx_aiohttp.AiohttpTransport):
 class DefaultAioHttpClient(OwnCookies, httpx_aiohttp.HttpxAiohttpClient):
     """The ``httpx.AsyncClient`` an ``AsyncVeo`` makes; build one for your own TLS or proxy.
 
-    It takes ``httpx.AsyncClient``'s arguments (``verify=``, ``cert=``, ``proxy=``,
-    ``trust_env=``, ``limits=``, ...) and sends over aiohttp. Where you give none, it
-    keeps every one of its ``limits.max_connections`` connections alive and keeps at
-    most ``MAX_COOKIES`` cookies::
-
-        ca = ssl.create_default_context(cafile="corporate-ca.pem")
-        http = veo.DefaultAioHttpClient(verify=ca, proxy="http://proxy:3128")
-        client = veo.AsyncVeo(http_client=http)  # you close http when you are done
+    ``veo.DefaultHttpxClient``'s twin for ``AsyncVeo``: it takes ``httpx.AsyncClient``'s
+    arguments (``verify=``, ``cert=``, ``proxy=``, ``trust_env=``, ``limits=``, ...),
+    keeps the same defaults, and sends over aiohttp (http:// and https:// proxies only).
     """
 
     def __init__(self, **kwargs: Any) -> None:
