@@ -76,9 +76,9 @@ _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 EXPIRED_STATUSES = frozenset({403, 404, 410})
-# Raised before a single byte of the request went out: retrying cannot duplicate.
 # How early a socket timeout set to the time left may fire and still be the deadline's.
 DEADLINE_SLACK = 0.01
+# Raised before a single byte of the request went out: retrying cannot duplicate.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 

@@ -80,18 +80,15 @@ class BoundedCookieJar(http.cookiejar.CookieJar):
                     continue
 
 
+def pool_limits(size: int) -> httpx.Limits:
+    """A pool of ``size`` connections, every one kept alive when idle."""
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
 def default_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """``kwargs`` for an httpx client, with ``veo``'s pool where none is given: every
     connection kept alive, not 20 of them."""
-    options = dict(kwargs)
-    options.setdefault(
-        "limits",
-        httpx.Limits(
-            max_connections=DEFAULT_MAX_CONNECTIONS,
-            max_keepalive_connections=DEFAULT_MAX_CONNECTIONS,
-        ),
-    )
-    return options
+    return {"limits": pool_limits(DEFAULT_MAX_CONNECTIONS), **kwargs}
 
 
 class Cookies(httpx.Cookies):
@@ -136,11 +133,6 @@ class OwnCookies:
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
         self._cookies = Cookies(cookies)
-
-
-def pool_limits(size: int) -> httpx.Limits:
-    """A pool of ``size`` connections, every one kept alive when idle."""
-    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
 
 
 CALL_REMAINING: contextvars.ContextVar[Callable[[], float | None] | None] = contextvars.ContextVar(

@@ -907,15 +907,12 @@ def _batch_entries(jobs: list[Job], rows: list[dict[str, Any]], out: Path) -> li
         job = by_line.get(row["line"])
         if job is None or not row["task_id"]:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # shown when the batch was read
-            body = job.request.to_body()
         entries.append(
             {
                 "id": row["task_id"],
                 "command": "batch",
                 "prompt": job.request.prompt,
-                "mode": body.get("generation_type"),
+                "mode": job.mode,
                 "destination": str((out / job.filename).absolute()),
                 "state": {"done": "succeeded", "failed": "failed"}.get(row["status"]),
                 "file": row["path"] if row["status"] == "done" else None,

@@ -102,6 +102,7 @@ class Job:
     request: VideoRequest
     digest: str
     warnings: tuple[str, ...] = ()
+    mode: str | None = None  # the generation type the checked body sends
 
     @property
     def filename(self) -> str:
@@ -151,6 +152,7 @@ def _job(line: int, text: str) -> Job:
         request=request,
         digest=digest,
         warnings=tuple(str(w.message) for w in caught),
+        mode=body.get("generation_type"),
     )
 
 
