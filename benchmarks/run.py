@@ -532,7 +532,7 @@ async def run_batch_command(
 ) -> None:
     """What ``veo batch FILE --out DIR --concurrency N --json`` runs, minus argument
     parsing and the summary table: the lock, the journal, every job."""
-    from veo.cli import _run_jobs
+    from veo.cli._app import _run_jobs
     from veo.cli._batch import JOURNAL_NAME, Journal, batch_lock
 
     with batch_lock(out_dir):

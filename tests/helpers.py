@@ -353,3 +353,24 @@ def _pipe(source: Any, sink: Any) -> None:
         sink.shutdown(socket.SHUT_WR)
     except OSError:
         return
+
+
+def venv_with_wheel(root: Path, wheel: Path, dependencies: Path | str) -> tuple[Path, str]:
+    """A fresh venv at ``root`` holding only the wheel, its dependencies found in the
+    directory ``dependencies`` (a plain path entry, not a site dir, so no editable
+    install's hook runs); (its python, its site-packages)."""
+    import subprocess
+    import venv
+    import zipfile
+
+    venv.create(root, with_pip=False)
+    python = root / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    zipfile.ZipFile(wheel).extractall(site)
+    (Path(site) / "deps.pth").write_text(f"{dependencies}\n", encoding="utf-8")
+    return python, site

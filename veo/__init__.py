@@ -9,7 +9,8 @@ Create a task, wait for it, download the video::
         print(result.path)
 
 ``AsyncVeo`` has the same methods, as coroutines. Every error is a ``VeoError``; the
-tree is drawn in the ``veo._errors`` docstring.
+tree is drawn in the ``veo._errors`` docstring. Everything public is named from here
+(``veo.WaitTimeoutError`` in a traceback, not the private module that defines it).
 """
 
 from typing import TYPE_CHECKING
@@ -22,12 +23,12 @@ from veo._polling import PollSchedule
 from veo._retry import RetryPolicy
 from veo._rules import Problem
 from veo._transport import DefaultHttpxClient
+from veo._version import __version__ as __version__
 from veo_api.models import AspectRatio, GenerationType
 
 if TYPE_CHECKING:
     from veo._aiohttp import DefaultAioHttpClient
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AspectRatio",
@@ -46,6 +47,13 @@ __all__ = [
 ]
 __all__ += _errors.__all__
 __all__.sort()
+
+# Tracebacks, reprs and pickles name the public module (as openai-python does).
+for _name in __all__:
+    _value = globals().get(_name)
+    if getattr(_value, "__module__", "").startswith("veo._"):
+        _value.__module__ = "veo"
+del _name, _value
 
 
 def __getattr__(name: str) -> object:

@@ -15,6 +15,7 @@ import inspect
 import logging
 import os
 import queue
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -41,6 +42,7 @@ from veo._http import (
     parse_created,
     parse_task,
 )
+from veo._logs import logging_from_env
 from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
 from veo._retry import Retries, RetryPolicy
@@ -53,6 +55,7 @@ from veo._transport import (
     pool_limits,
     proxy_problem,
 )
+from veo._version import __version__
 
 __all__ = ["AsyncVeo", "Veo"]
 
@@ -62,6 +65,12 @@ DEFAULT_BASE_URL = "https://duomiapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_DEADLINE = 180.0
 DEFAULT_WAIT_TIMEOUT = 900.0
+USER_AGENT = (
+    f"duomi-veo/{__version__} (Python {'.'.join(map(str, sys.version_info[:3]))}; "
+    f"httpx {httpx.__version__})"
+)
+"""Sent with every request, so the vendor can tell this client's traffic apart (an
+injected ``http_client`` with a ``User-Agent`` of its own keeps it)."""
 
 T = TypeVar("T")
 Parser = Callable[[httpx.Response, bytes, Secret], VideoTask]
@@ -184,6 +193,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         sleep: SleepT | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        logging_from_env()
         key = api_key if api_key is not None else os.environ.get("DUOMI_API_KEY")
         if key is None or not key.strip():
             raise ConfigurationError(
@@ -229,6 +239,13 @@ class _BaseClient(Generic[HttpT, SleepT]):
         self._clock = clock or time.monotonic
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._made_http()
+        # Ours carry the User-Agent as a default header; an injected client keeps its
+        # own, or gets ours on each request when it has only httpx's.
+        self._headers: dict[str, str] = {}
+        if self._owns_http:
+            self._http.headers["User-Agent"] = USER_AGENT
+        elif self._http.headers.get("User-Agent", "").startswith("python-httpx/"):
+            self._headers = {"User-Agent": USER_AGENT}
         # At most max_connections requests in flight, waited for within the deadline:
         # none queues inside the pool the client makes (that size), and a create that
         # never got a slot was never sent. An injected httpx client past its own pool
@@ -282,6 +299,8 @@ class _BaseClient(Generic[HttpT, SleepT]):
         # what is not forwarded). A string URL: build_request parses it once. No
         # timeout here: Exchange.prepare sets it, capped by the call's deadline.
         method, url = kwargs.pop("method"), kwargs.pop("url")
+        if self._headers:
+            kwargs["headers"] = {**kwargs.get("headers", {}), **self._headers}
         return self._http.build_request(method, self._base + url, **kwargs)
 
     def _create_request(self, request: VideoRequest) -> httpx.Request:
@@ -294,7 +313,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         return self._api_request(build_get(task_id_of(task), self._authorization()))
 
     def _download_request(self, url: str) -> httpx.Request:
-        request = self._http.build_request("GET", url)
+        request = self._http.build_request("GET", url, headers=self._headers)
         # The video lives on another host (a CDN): it never gets the key, even when an
         # injected client carries one in its default headers.
         request.headers.pop("Authorization", None)
@@ -308,10 +327,16 @@ class _BaseClient(Generic[HttpT, SleepT]):
         return Retries(self.retry, safe_create=safe_create, remaining=deadline.remaining)
 
     def _exchange(
-        self, deadline: Deadline, *, safe_create: bool = False, video: bool = False
+        self,
+        deadline: Deadline,
+        *,
+        safe_create: bool = False,
+        video: bool = False,
+        attempt: int = 1,
     ) -> Exchange:
         return Exchange(
             self._secret,
+            attempt=attempt,
             safe_create=safe_create,
             deadline=deadline,
             timeouts=self._timeouts,
@@ -416,11 +441,12 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     ) -> None:
         self.close()
 
-    def _retrying(self, attempt: Callable[[], T], retries: Retries) -> T:
-        # The one retry loop: every decision is Retries.delay_after's.
+    def _retrying(self, attempt: Callable[[int], T], retries: Retries) -> T:
+        # The one retry loop: every decision is Retries.delay_after's. ``attempt`` gets
+        # the try's number (1 for the first).
         while True:
             try:
-                return attempt()
+                return attempt(retries.attempts + 1)
             except VeoError as exc:
                 delay = retries.delay_after(exc)
                 if delay is None:
@@ -434,7 +460,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             # included), whatever the per-read timeout: veo/_transport.py.
             until = CALL_REMAINING.set(exchange.deadline.remaining)
             try:
-                response = self._http.send(exchange.prepare(request), stream=True)
+                response = exchange.answered(
+                    self._http.send(exchange.prepare(request), stream=True)
+                )
                 try:
                     for chunk in response.iter_bytes():
                         exchange.feed(chunk)
@@ -446,14 +474,20 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             return parse(response, exchange.result(response), self._secret)
 
     def _save(
-        self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None
+        self,
+        request: httpx.Request,
+        target: DownloadTarget,
+        on_progress: ByteProgress | None,
+        attempt: int,
     ) -> Path:
-        exchange = self._exchange(Deadline(None), video=True)
+        exchange = self._exchange(Deadline(None), video=True, attempt=attempt)
         with exchange.boundary(), target.attempt() as sink:
             self._take_slot(exchange.deadline)
             try:
-                response = self._http.send(
-                    exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+                response = exchange.answered(
+                    self._http.send(
+                        exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+                    )
                 )
                 try:
                     if not response.is_success:
@@ -499,7 +533,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         built = self._create_request(_request_from(request, locals()))
         deadline, safe = self._call_deadline(), self._safe_create()
         task = self._retrying(
-            lambda: self._call(built, self._exchange(deadline, safe_create=safe), parse_created),
+            lambda n: self._call(
+                built, self._exchange(deadline, safe_create=safe, attempt=n), parse_created
+            ),
             self._retries(deadline, safe_create=safe),
         )
         logger.info("created task %s", task.id)
@@ -512,12 +548,13 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         """Fetch the task's current state.
 
         Raises:
+            InvalidRequestError: the task id is empty, ``.`` or ``..``; nothing was sent.
             NotFoundError: no such task.
             APIError: the service could not be reached or answered oddly.
         """
         built, deadline = self._get_request(task), self._call_deadline()
         return self._retrying(
-            lambda: self._call(built, self._exchange(deadline), parse_task),
+            lambda n: self._call(built, self._exchange(deadline, attempt=n), parse_task),
             self._retries(deadline),
         )
 
@@ -568,15 +605,18 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         that ends inside a box (a connection cut with no length to tell) is refused.
 
         Raises:
-            FileExistsError: the file exists and ``overwrite`` is False (no request made).
+            DestinationExistsError: the file exists and ``overwrite`` is False (no
+                request made; also a ``FileExistsError``).
             NoVideoError: the task succeeded but names no video.
             VideoLinkExpiredError: the video host refused the link (403/404/410).
+            APIConnectionError: the video host could not be reached, or hung up before
+                the end (after the retries).
             DownloadError: the body was short, long or cut, or the disk refused it
                 (``.errno``); no temporary file is left behind.
         """
         built, target = self._download_target(task_or_url, dest, overwrite)
         return self._retrying(
-            lambda: self._save(built, target, on_progress), self._retries(Deadline(None))
+            lambda n: self._save(built, target, on_progress, n), self._retries(Deadline(None))
         )
 
     def generate(
@@ -605,7 +645,11 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         with the task before the wait begins (see ``create``).
 
         Raises:
-            Everything ``create``, ``wait`` and ``download`` raise.
+            DestinationExistsError: the file exists and ``overwrite`` is False
+                (checked before the task is created).
+            DownloadError: the destination's directory cannot be made or written
+                (checked before the task is created), or the video could not be saved.
+            And everything ``create``, ``wait`` and ``download`` raise.
         """
         DownloadTarget.preflight(dest, overwrite=overwrite)
         task = self.create(_request_from(request, locals()), on_created=on_created)
@@ -649,11 +693,11 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     ) -> None:
         await self.close()
 
-    async def _retrying(self, attempt: Callable[[], Awaitable[T]], retries: Retries) -> T:
+    async def _retrying(self, attempt: Callable[[int], Awaitable[T]], retries: Retries) -> T:
         # Same as Veo._retrying, but async.
         while True:
             try:
-                return await attempt()
+                return await attempt(retries.attempts + 1)
             except VeoError as exc:
                 delay = retries.delay_after(exc)
                 if delay is None:
@@ -663,7 +707,9 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     async def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
         with exchange.boundary():
             async with asyncio.timeout(exchange.deadline.remaining()), self._slots:
-                response = await self._http.send(exchange.prepare(request), stream=True)
+                response = exchange.answered(
+                    await self._http.send(exchange.prepare(request), stream=True)
+                )
                 try:
                     async for chunk in response.aiter_bytes():
                         exchange.feed(chunk)
@@ -672,16 +718,22 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
             return parse(response, exchange.result(response), self._secret)
 
     async def _save(
-        self, request: httpx.Request, target: DownloadTarget, on_progress: ByteProgress | None
+        self,
+        request: httpx.Request,
+        target: DownloadTarget,
+        on_progress: ByteProgress | None,
+        attempt: int,
     ) -> Path:
-        exchange = self._exchange(Deadline(None), video=True)
+        exchange = self._exchange(Deadline(None), video=True, attempt=attempt)
         with (
             exchange.boundary(),
             await _in_thread(target.attempt, lambda sink: sink.discard()) as sink,
         ):
             async with self._slots:
-                response = await self._http.send(
-                    exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+                response = exchange.answered(
+                    await self._http.send(
+                        exchange.prepare(request), stream=True, auth=None, follow_redirects=True
+                    )
                 )
                 try:
                     if not response.is_success:
@@ -712,7 +764,9 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         built = self._create_request(_request_from(request, locals()))
         deadline, safe = self._call_deadline(), self._safe_create()
         task = await self._retrying(
-            lambda: self._call(built, self._exchange(deadline, safe_create=safe), parse_created),
+            lambda n: self._call(
+                built, self._exchange(deadline, safe_create=safe, attempt=n), parse_created
+            ),
             self._retries(deadline, safe_create=safe),
         )
         logger.info("created task %s", task.id)
@@ -727,7 +781,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         """Same as ``Veo.get``, but async."""
         built, deadline = self._get_request(task), self._call_deadline()
         return await self._retrying(
-            lambda: self._call(built, self._exchange(deadline), parse_task),
+            lambda n: self._call(built, self._exchange(deadline, attempt=n), parse_task),
             self._retries(deadline),
         )
 
@@ -764,7 +818,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         """Same as ``Veo.download``, but async."""
         built, target = self._download_target(task_or_url, dest, overwrite)
         return await self._retrying(
-            lambda: self._save(built, target, on_progress), self._retries(Deadline(None))
+            lambda n: self._save(built, target, on_progress, n), self._retries(Deadline(None))
         )
 
     async def generate(

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from veo._errors import DownloadError, InvalidRequestError, NoVideoError
+from veo._errors import DestinationExistsError, DownloadError, InvalidRequestError, NoVideoError
 from veo._models import TaskState, VideoTask
 from veo._mp4 import Mp4Check
 from veo._rules import Problem, check_http_url
@@ -102,7 +102,7 @@ class DownloadTarget:
         task_id: the task being saved, named by every error.
 
     Raises:
-        FileExistsError: the file exists and ``overwrite`` is False (checked here,
+        DestinationExistsError: the file exists and ``overwrite`` is False (checked here,
             before any request, and again at the final rename).
     """
 
@@ -120,7 +120,7 @@ class DownloadTarget:
         self.path = path.absolute()
         self.overwrite = overwrite
         self.task_id = task_id
-        _refuse_existing(self.path, overwrite)
+        _refuse_existing(self.path, overwrite, task_id)
 
     @staticmethod
     def preflight(dest: str | os.PathLike[str], *, overwrite: bool) -> None:
@@ -130,7 +130,7 @@ class DownloadTarget:
         the target (when ``dest`` names a file) does not exist unless ``overwrite``.
 
         Raises:
-            FileExistsError: ``dest`` is an existing file and ``overwrite`` is False.
+            DestinationExistsError: ``dest`` is an existing file and ``overwrite`` is False.
             DownloadError: the directory cannot be made or written (``.errno`` set).
         """
         path = Path(dest).expanduser().absolute()
@@ -189,9 +189,9 @@ def _names_directory(dest: str | os.PathLike[str]) -> bool:
     return Path(dest).expanduser().is_dir() or str(dest).endswith(("/", os.sep))
 
 
-def _refuse_existing(path: Path, overwrite: bool) -> None:
+def _refuse_existing(path: Path, overwrite: bool, task_id: str | None = None) -> None:
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        raise DestinationExistsError(str(path), task_id=task_id)
 
 
 class _Sink(contextlib.AbstractContextManager["_Sink"]):
@@ -236,7 +236,7 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
         Raises:
             DownloadError: fewer or more bytes arrived than ``Content-Length`` said, or
                 an MP4 ends inside a box (a connection cut without a length to tell).
-            FileExistsError: the final name appeared meanwhile and overwrite is off.
+            DestinationExistsError: the final name appeared meanwhile and overwrite is off.
             OSError: the disk refused (``attempt`` turns it into ``DownloadError``).
         """
         target = self._target
@@ -261,7 +261,10 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
             os.replace(temporary, final)
         else:
             # link() fails if the name exists: no check-then-rename race.
-            os.link(temporary, final)
+            try:
+                os.link(temporary, final)
+            except FileExistsError:
+                raise DestinationExistsError(str(final), task_id=target.task_id) from None
             temporary.unlink()
         _fsync_directory(final.parent)
         self.finished = True

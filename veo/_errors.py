@@ -25,11 +25,15 @@
     │   └── CreateOutcomeUnknownError          the task may or may not exist (.cause)
     ├── TaskFailedError                        the task ended in failure (.task)
     ├── WaitTimeoutError                       the deadline passed (.task_id .last_state)
-    └── DownloadError                          the video could not be saved whole
-                                               (.path .errno for disk errors)
+    ├── DownloadError                          the video could not be saved whole
+    │                                          (.path .errno for disk errors)
+    └── DestinationExistsError (also FileExistsError)  the file is there already (.path)
 
 Every error has ``task_id``: once a task has been paid for, an error raised while
 waiting for it or saving it names the task (``veo download TASK_ID`` recovers it).
+Every error has ``request_id`` too: the id the service's answer carried (an
+``X-Request-Id``-style header), for its support, when the error came from an answer
+that had one; the message ends with it.
 
 Lower-layer exceptions (httpx, the generated client) are converted at one boundary,
 ``veo._http.Exchange.boundary``, with ``raise ... from exc``; none escapes the public
@@ -38,6 +42,7 @@ API. No message contains the API key: every error leaving the boundary is redact
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +62,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CreateOutcomeUnknownError",
+    "DestinationExistsError",
     "DownloadError",
     "InternalServerError",
     "InvalidRequestError",
@@ -81,9 +87,16 @@ class VeoError(Exception):
     Attributes:
         task_id: the paid task this error concerns, when there is one (None before a
             task exists).
+        request_id: the request id of the answer this error came from, when it carried
+            one (``veo._http.REQUEST_ID_HEADERS``).
     """
 
     task_id: str | None = None
+    request_id: str | None = None
+
+
+def _quoted(request_id: str | None) -> str:
+    return f" (request id {request_id})" if request_id else ""
 
 
 class ConfigurationError(VeoError, ValueError):
@@ -146,8 +159,10 @@ class APIStatusError(APIError):
         headers: Mapping[str, str] | None = None,
         code: Any = None,
         retry_after: float | None = None,
+        request_id: str | None = None,
     ) -> None:
-        super().__init__(f"{status_code}: {message}")
+        super().__init__(f"{status_code}: {message}{_quoted(request_id)}")
+        self.request_id = request_id
         self.status_code = status_code
         self.message = message
         self.body = body
@@ -212,8 +227,13 @@ class UnexpectedResponseError(APIError):
         body_excerpt: the first bytes of the body, as text.
     """
 
-    def __init__(self, message: str, *, status_code: int, body_excerpt: str) -> None:
-        super().__init__(f"{message} (HTTP {status_code}, body starts: {body_excerpt!r})")
+    def __init__(
+        self, message: str, *, status_code: int, body_excerpt: str, request_id: str | None = None
+    ) -> None:
+        super().__init__(
+            f"{message} (HTTP {status_code}, body starts: {body_excerpt!r}){_quoted(request_id)}"
+        )
+        self.request_id = request_id
         self.status_code = status_code
         self.body_excerpt = body_excerpt
 
@@ -262,6 +282,7 @@ class CreateOutcomeUnknownError(APIError):
             f"unsafe_create_retries=True to retry such failures automatically."
         )
         self.cause = cause
+        self.request_id = cause.request_id
 
 
 class TaskFailedError(VeoError):
@@ -320,3 +341,23 @@ class DownloadError(VeoError):
         self.path = path
         self.errno = errno
         self.task_id = task_id
+
+
+class DestinationExistsError(VeoError, FileExistsError):
+    """The video's destination file exists and ``overwrite`` is False; nothing was
+    replaced. Also a ``FileExistsError``.
+
+    Raised before any request when the file is there already (``generate`` checks
+    before creating the task), and at the final rename if the file appeared meanwhile.
+
+    Attributes:
+        path: the existing file.
+    """
+
+    def __init__(self, path: str, *, task_id: str | None = None) -> None:
+        super().__init__(errno.EEXIST, f"{path} exists; pass overwrite=True to replace it", path)
+        self.path = path
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return str(self.strerror)

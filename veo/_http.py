@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -53,6 +54,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "FORWARDED",
     "NO_FREE_CONNECTION",
+    "REQUEST_ID_HEADERS",
     "Deadline",
     "Exchange",
     "build_create",
@@ -60,7 +62,10 @@ __all__ = [
     "parse_created",
     "parse_task",
     "redacted",
+    "request_id_of",
 ]
+
+logger = logging.getLogger("veo")
 
 EXCERPT_CHARS = 200
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -80,6 +85,29 @@ EXPIRED_STATUSES = frozenset({403, 404, 410})
 DEADLINE_SLACK = 0.01
 # Raised before a single byte of the request went out: retrying cannot duplicate.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-trace-id",
+    "trace-id",
+    "x-correlation-id",
+    "x-amzn-requestid",
+)
+"""Where an answer may carry the id its server logged it under, first found wins.
+
+Neither vendor document names one and no answer observed so far carried one (see
+docs/client.md); these are the names common gateways and API frameworks use."""
+
+
+def request_id_of(headers: httpx.Headers) -> str | None:
+    """The request id an answer carries, or None."""
+    for name in REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value
+    return None
 
 
 @attrs.frozen
@@ -184,6 +212,7 @@ class Exchange:
         max_bytes: the largest body read (None: no cap).
         video_host: the answer comes from the video host, where 403/404/410 mean
             an expired link.
+        attempt: which try at the call this is (1 for the first), for the log.
     """
 
     _secret: Secret
@@ -192,21 +221,61 @@ class Exchange:
     _safe_create: bool = attrs.field(default=False, kw_only=True)
     _max_bytes: int | None = attrs.field(default=DEFAULT_MAX_RESPONSE_BYTES, kw_only=True)
     _video_host: bool = attrs.field(default=False, kw_only=True)
+    _attempt: int = attrs.field(default=1, kw_only=True)
     _chunks: list[bytes] = attrs.field(init=False, factory=list)
     _size: int = attrs.field(init=False, default=0)
     _sent: bool = attrs.field(init=False, default=False)
+    _request: httpx.Request | None = attrs.field(init=False, default=None)
+    _response: httpx.Response | None = attrs.field(init=False, default=None)
+    _started: float = attrs.field(init=False, default=0.0)
 
     @contextlib.contextmanager
     def boundary(self) -> Iterator[None]:
-        """Convert whatever the block raises into a redacted ``veo`` error."""
+        """Convert whatever the block raises into a redacted ``veo`` error; log the
+        exchange (``veo`` logger, DEBUG)."""
+        outcome: BaseException | None = None
         try:
             yield
         except VeoError as exc:
-            raise redacted(self._unknown_if_create(exc), self._secret) from None
+            outcome = self._unknown_if_create(exc)
+            raise redacted(outcome, self._secret) from None
         except httpx.HTTPError as exc:
-            raise redacted(self._from_httpx(exc), self._secret) from exc
+            outcome = self._from_httpx(exc)
+            raise redacted(outcome, self._secret) from exc
         except TimeoutError as exc:  # the async clients' hard deadline
-            raise redacted(self._unknown_if_create(self._late()), self._secret) from exc
+            outcome = self._unknown_if_create(self._late())
+            raise redacted(outcome, self._secret) from exc
+        except BaseException as exc:  # a cancellation, Ctrl-C
+            outcome = exc
+            raise
+        finally:
+            if self._request is not None and logger.isEnabledFor(logging.DEBUG):
+                self._log(outcome)
+
+    def _log(self, outcome: BaseException | None) -> None:
+        """One DEBUG line: method, host and path (never the query, which can hold a
+        signed link's token), status or error, attempt, time taken, request id."""
+        assert self._request is not None
+        url = self._request.url
+        took = (time.perf_counter() - self._started) * 1000
+        if self._response is not None:
+            result = f"{self._response.status_code} {self._response.reason_phrase}".strip()
+            request_id = request_id_of(self._response.headers)
+        else:
+            result, request_id = "no answer", None
+        if outcome is not None and not isinstance(outcome, APIStatusError):
+            result += f", {type(outcome).__name__}"
+        line = (
+            f"HTTP {self._request.method} {url.scheme}://{url.netloc.decode('ascii')}{url.path}"
+            f" -> {result} (attempt {self._attempt}, {took:.0f} ms"
+            f"{f', request id {request_id}' if request_id else ''})"
+        )
+        logger.debug("%s", self._secret.redact(line))
+
+    def answered(self, response: httpx.Response) -> httpx.Response:
+        """Note the response (its headers are in), for the log and the errors."""
+        self._response = response
+        return response
 
     def prepare(self, request: httpx.Request) -> httpx.Request:
         """Set each phase's timeout, capped by the time left; refuse when none is left."""
@@ -221,17 +290,21 @@ class Exchange:
                 for phase, limit in self._timeouts.items()
             }
         self._sent = True
+        self._request = request
+        self._started = time.perf_counter()
         return request
 
     def feed(self, chunk: bytes) -> None:
         """Keep one chunk of the body; stop at the size cap or the deadline."""
         self._size += len(chunk)
         if self._max_bytes is not None and self._size > self._max_bytes:
+            response = self._response
             raise UnexpectedResponseError(
                 f"the response body is larger than the {self._max_bytes} bytes allowed "
                 f"(max_response_bytes); it was not read further",
-                status_code=0,
+                status_code=0 if response is None else response.status_code,
                 body_excerpt=_excerpt(b"".join(self._chunks), self._secret),
+                request_id=None if response is None else request_id_of(response.headers),
             )
         self._chunks.append(chunk)
         remaining = self.deadline.remaining()
@@ -345,6 +418,7 @@ def status_error(
         "headers": dict(response.headers.items()),
         "code": code,
         "retry_after": parse_retry_after(response.headers.get("Retry-After")),
+        "request_id": request_id_of(response.headers),
     }
     if video_host and status in EXPIRED_STATUSES:
         return VideoLinkExpiredError(
@@ -368,7 +442,10 @@ def _parse(
 
     def unexpected(problem: str) -> UnexpectedResponseError:
         return UnexpectedResponseError(
-            problem, status_code=response.status_code, body_excerpt=_excerpt(content, secret)
+            problem,
+            status_code=response.status_code,
+            body_excerpt=_excerpt(content, secret),
+            request_id=request_id_of(response.headers),
         )
 
     try:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import veo.cli
+import veo.cli._app
 from veo import VideoRequest
-from veo.cli import _run_jobs
+from veo.cli._app import _run_jobs
 from veo.cli._batch import Job, Journal, Unrecorded, _Update, parse_batch, run_batch
 from veo.mock import Lifecycle
 from veo.testing import MockServer
@@ -184,7 +184,7 @@ def test_a_batch_keeps_at_most_its_connection_cap_in_flight(
 ) -> None:
     # Eight jobs at once against a server that holds each answer: with the cap at 3,
     # never more than three requests (and connections) at a time.
-    monkeypatch.setattr(veo.cli, "MAX_CONNECTIONS", 3)
+    monkeypatch.setattr(veo.cli._app, "MAX_CONNECTIONS", 3)
     jobs, journal = registered_batch(tmp_path, 8)
     options = {"api_key": "k", "base_url": ""}
     try:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sysconfig
-import venv
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
+
+from ..helpers import venv_with_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,21 +36,8 @@ def test_wheel_ships_both_packages_type_markers_and_the_spec(wheel: Path) -> Non
 @pytest.fixture(scope="session")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A fresh venv holding only the wheel; (its python, its site-packages)."""
-    env = tmp_path_factory.mktemp("venv")
-    venv.create(env, with_pip=False)
-    python = env / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    zipfile.ZipFile(wheel).extractall(site)
-    # The project's dependencies come from the test environment; a plain path entry
-    # (not a site dir) so its editable-install hook is not processed.
-    deps = sysconfig.get_paths()["purelib"]
-    (Path(site) / "deps.pth").write_text(deps + "\n", encoding="utf-8")
-    return python, site
+    # The project's dependencies come from the test environment.
+    return venv_with_wheel(tmp_path_factory.mktemp("venv"), wheel, sysconfig.get_paths()["purelib"])
 
 
 def test_wheel_imports_in_a_fresh_environment_without_the_source_tree(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import traceback
 import typing
 from typing import Any
 
@@ -28,6 +29,7 @@ PUBLIC = [
     "CreateOutcomeUnknownError",
     "DefaultAioHttpClient",
     "DefaultHttpxClient",
+    "DestinationExistsError",
     "DownloadError",
     "GenerationResult",
     "GenerationType",
@@ -121,9 +123,15 @@ def test_signatures_mention_no_generated_type_but_the_enums(cls: type) -> None:
     assert [] == leaks
 
 
-def test_results_are_our_own_classes() -> None:
+def test_results_are_our_own_classes_named_from_the_public_module() -> None:
     for cls in (veo.VideoTask, veo.GenerationResult, veo.VideoRequest):
-        assert cls.__module__.startswith("veo.")
+        assert "veo" == cls.__module__  # not veo_api's generated models, not veo._models
+
+
+def test_a_traceback_names_the_public_error_not_the_private_module() -> None:
+    line = traceback.format_exception_only(veo.WaitTimeoutError("task-1", 5, None))[-1]
+
+    assert line.startswith("veo.WaitTimeoutError: task task-1 did not finish within 5s")
 
 
 def imported_by(statement: str) -> set[str]:

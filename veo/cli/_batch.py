@@ -36,12 +36,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 import warnings
@@ -201,8 +201,9 @@ class BatchLockedError(VeoError):
 def batch_lock(out_dir: Path) -> Iterator[None]:
     """Hold the output directory's runner lock for the block.
 
-    ``flock`` on ``veo-batch.lock``: released by the kernel when the process ends, however
-    it ends. The holder writes its process id into the file so that a refused run can
+    An operating-system lock on ``veo-batch.lock`` (``flock`` on POSIX, ``msvcrt``'s
+    byte lock on Windows): released by the system when the process ends, however it
+    ends. The holder writes its process id into the file so that a refused run can
     name it.
 
     Raises:
@@ -211,23 +212,47 @@ def batch_lock(out_dir: Path) -> Iterator[None]:
     path = out_dir / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
+        if not _try_lock(fd):
             holder = _holder(fd)
             who = f" (process {holder})" if holder else ""
             raise BatchLockedError(
                 f"another veo batch{who} is already running on {out_dir.absolute()}; wait "
                 f"for it to finish, or use another --out directory"
-            ) from None
+            )
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n".encode())
         yield
         os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the lock
+
+
+# Windows locks a byte range and keeps every other process from reading it: the lock
+# is on a byte past the process id, which stays readable.
+WINDOWS_LOCKED_BYTE = 4096
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock on ``fd`` without waiting; False when another holds it."""
+    if sys.platform == "win32":  # tests/cli/test_lock.py runs it with a stand-in msvcrt
+        import msvcrt
+
+        os.lseek(fd, WINDOWS_LOCKED_BYTE, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise
+        return False
+    return True
 
 
 def _holder(fd: int, patience: float = 1.0) -> int | None:
@@ -239,7 +264,8 @@ def _holder(fd: int, patience: float = 1.0) -> int | None:
     """
     give_up = time.monotonic() + patience
     while True:
-        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 32).decode("ascii", errors="replace").strip()
         if text.isdigit() and _alive(int(text)):
             return int(text)
         if time.monotonic() >= give_up:
@@ -248,6 +274,10 @@ def _holder(fd: int, patience: float = 1.0) -> int | None:
 
 
 def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # pragma: no cover
+        # os.kill there ends the process whatever the signal: the lock being held says
+        # the holder is alive; at worst a killed run's id is named.
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

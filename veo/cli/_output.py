@@ -29,6 +29,7 @@ from veo._errors import (
     APIError,
     ConfigurationError,
     CreateOutcomeUnknownError,
+    DestinationExistsError,
     InvalidRequestError,
     NoVideoError,
     TaskFailedError,
@@ -112,6 +113,9 @@ def describe_error(error: BaseException) -> str:
     """One readable line for an error (problems joined with ``; ``), safe to print."""
     if isinstance(error, InvalidRequestError):
         return safe_text("invalid request: " + "; ".join(str(p) for p in error.problems))
+    if isinstance(error, DestinationExistsError):
+        kind = type(error).__name__
+        return safe_text(f"{kind}: {error.path} exists; pass --overwrite to replace it")
     text = " ".join(str(error).split())
     kind = type(error).__name__
     return safe_text(f"{kind}: {text}")

@@ -7,12 +7,53 @@ the key ``mock-key`` (raw or ``Bearer mock-key``) unless configured otherwise.
 Needs the ``mock`` extra (connexion, uvicorn); ``import veo`` never imports it.
 """
 
-from veo._spec import load_spec
-from veo.mock._app import MockApp, create_app
-from veo.mock._faults import Fault, FaultPlan, FaultRule, parse_rule
-from veo.mock._server import MockServer
-from veo.mock._shapes import MockSpecError
-from veo.mock._state import DEFAULT_API_KEY, Fate, Lifecycle, LoggedRequest, MockState, Task
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from veo._spec import load_spec
+    from veo.mock._app import MockApp, create_app
+    from veo.mock._faults import Fault, FaultPlan, FaultRule, parse_rule
+    from veo.mock._server import MockServer
+    from veo.mock._shapes import MockSpecError
+    from veo.mock._state import (
+        DEFAULT_API_KEY,
+        Fate,
+        Lifecycle,
+        LoggedRequest,
+        MockState,
+        Task,
+    )
+
+# Where each name lives. Loaded on first use, so that ``veo mock --help`` (which reads
+# the fault names) does not import the web framework, and runs without the extra.
+_HOMES = {
+    "load_spec": "veo._spec",
+    "MockApp": "veo.mock._app",
+    "create_app": "veo.mock._app",
+    "Fault": "veo.mock._faults",
+    "FaultPlan": "veo.mock._faults",
+    "FaultRule": "veo.mock._faults",
+    "parse_rule": "veo.mock._faults",
+    "MockServer": "veo.mock._server",
+    "MockSpecError": "veo.mock._shapes",
+    **dict.fromkeys(
+        ("DEFAULT_API_KEY", "Fate", "Lifecycle", "LoggedRequest", "MockState", "Task"),
+        "veo.mock._state",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'veo.mock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_API_KEY",

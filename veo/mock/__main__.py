@@ -1,77 +1,104 @@
-"""``python -m veo.mock``: run the mock server in the foreground."""
+"""``python -m veo.mock``: run the mock server in the foreground.
+
+``veo mock`` (the ``veo`` command, ``cli`` extra) takes the same options and calls
+:func:`serve`; this module's own command line needs only the ``mock`` extra.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 
 from veo.mock._faults import Fault, parse_rule
 
+__all__ = ["FAULT_SYNTAX", "HELP", "main", "parser", "serve"]
+
+FAULT_SYNTAX = (
+    "FAULT is NAME[,route=create|get|video][,times=N][,p=PROB][,status=CODE]"
+    f"[,retry-after=S][,latency=S]; NAME is one of: {', '.join(f.value for f in Fault)}. "
+    "Per request, send the same text in a 'Prefer: fault=...' header."
+)
+HELP = {
+    "host": "Interface to bind.",
+    "port": "Port (0: any free one).",
+    "api_key": "Key to accept (repeatable; default mock-key).",
+    "fault": "Inject a fault into every matching request (repeatable; FAULT below).",
+    "seed": "Seed for probabilistic faults.",
+    "pace": "Advance tasks per status poll (polls) or with the clock (time).",
+    "pending": "Polls or seconds a task spends pending.",
+    "running": "Polls or seconds a task spends running.",
+    "json": "Print the URL and key as one JSON line.",
+}
+"""Each option's help, shared by both command lines."""
+
 
 def parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m veo.mock`` (and ``veo mock``)."""
-    faults = ", ".join(f.value for f in Fault)
+    """The command line of ``python -m veo.mock``."""
     p = argparse.ArgumentParser(
         prog="python -m veo.mock",
         description="Run the Duomi Veo mock server.",
-        epilog=(
-            "FAULT is NAME[,route=create|get|video][,times=N][,p=PROB][,status=CODE]"
-            f"[,retry-after=S][,latency=S]; NAME is one of: {faults}. "
-            "Per request, send the same text in a 'Prefer: fault=...' header."
-        ),
+        epilog=FAULT_SYNTAX,
     )
-    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    p.add_argument("--host", default="127.0.0.1", help=HELP["host"] + " (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help=HELP["port"] + " (default 8000)")
     p.add_argument(
-        "--api-key",
-        action="append",
-        dest="api_keys",
-        metavar="KEY",
-        help="key to accept (repeatable; default mock-key)",
+        "--api-key", action="append", dest="api_keys", metavar="KEY", help=HELP["api_key"]
     )
-    p.add_argument("--fault", action="append", default=[], metavar="FAULT", help="inject a fault")
-    p.add_argument("--seed", type=int, default=0, help="seed for probabilistic faults")
+    p.add_argument("--fault", action="append", default=[], metavar="FAULT", help=HELP["fault"])
+    p.add_argument("--seed", type=int, default=0, help=HELP["seed"] + " (default 0)")
     p.add_argument(
-        "--pace",
-        choices=("polls", "time"),
-        default="polls",
-        help="advance tasks per status poll (default) or with the clock",
+        "--pace", choices=("polls", "time"), default="polls", help=HELP["pace"] + " (default polls)"
     )
-    p.add_argument("--pending", type=float, default=1, help="polls or seconds spent pending")
-    p.add_argument("--running", type=float, default=3, help="polls or seconds spent running")
-    p.add_argument("--json", action="store_true", help="print the URL and key as one JSON line")
+    p.add_argument("--pending", type=float, default=1, help=HELP["pending"] + " (default 1)")
+    p.add_argument("--running", type=float, default=3, help=HELP["running"] + " (default 3)")
+    p.add_argument("--json", action="store_true", dest="as_json", help=HELP["json"])
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, print the URL and key, and serve until interrupted."""
-    args = parser().parse_args(argv)
+    """Parse arguments, then :func:`serve`."""
+    return serve(**vars(parser().parse_args(argv)))
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    api_keys: Sequence[str] | None = None,
+    fault: Sequence[str] = (),
+    seed: int = 0,
+    pace: str = "polls",
+    pending: float = 1,
+    running: float = 3,
+    as_json: bool = False,
+) -> int:
+    """Print the URL and key and serve until interrupted; the exit status."""
     try:
-        rules = [parse_rule(text) for text in args.fault]
+        rules = [parse_rule(text) for text in fault]
     except ValueError as exc:
-        print(f"--fault: {exc}", file=sys.stderr)
+        print(f"error: --fault: {exc}", file=sys.stderr)
         return 2
     from veo.mock import DEFAULT_API_KEY, Lifecycle, MockServer, MockSpecError
 
+    keys = list(api_keys or [DEFAULT_API_KEY])
     try:
         server = MockServer(
-            api_key=(args.api_keys or [DEFAULT_API_KEY])[0],
-            lifecycle=Lifecycle(
-                pace=args.pace, pending_steps=args.pending, running_steps=args.running
-            ),
-            seed=args.seed,
-            host=args.host,
-            port=args.port,
+            api_key=keys[0],
+            lifecycle=Lifecycle(pace=pace, pending_steps=pending, running_steps=running),
+            seed=seed,
+            host=host,
+            port=port,
         )
     except MockSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    server.app.state.api_keys = frozenset(args.api_keys or [DEFAULT_API_KEY])
+    server.app.state.api_keys = frozenset(keys)
     for rule in rules:
         server.faults.add(rule)
     with server:
-        if args.json:
+        if as_json:
             print(json.dumps({"url": server.url, "api_key": server.api_key}), flush=True)
         else:
             print(f"Duomi Veo mock server on {server.url}", flush=True)

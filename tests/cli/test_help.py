@@ -1,0 +1,72 @@
+"""Each command's ``--help`` against docs/cli.md: every option documented, no
+placeholder or markup left in what a user reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from veo.cli._app import app
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+ROOT_COMMAND: Any = typer.main.get_command(app)  # a Click group (Typer carries its own Click)
+COMMANDS = sorted(ROOT_COMMAND.commands)
+# Documented once, in the sentence under the table, for every command that talks to
+# the service.
+SHARED = {"--mock", "--api-key-file", "--base-url", "--json"}
+
+
+def _help(name: str) -> tuple[Any, str]:
+    """The command and its ``--help`` as a user sees it."""
+    result = CliRunner().invoke(app, [name, "--help"], prog_name="veo")
+    assert 0 == result.exit_code, result.output
+    return ROOT_COMMAND.commands[name], result.output
+
+
+def _row(name: str) -> str:
+    (row,) = [line for line in CLI_DOC.splitlines() if line.startswith(f"| `veo {name} ")]
+    return row
+
+
+def test_every_command_has_a_row_in_the_table() -> None:
+    assert COMMANDS == sorted(re.findall(r"^\| `veo (\w+)", CLI_DOC, flags=re.MULTILINE)), (
+        "docs/cli.md's table and the commands differ"
+    )
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_of_the_command_is_in_docs_cli(name: str) -> None:
+    command, _ = _help(name)
+    row = _row(name)
+    shared = CLI_DOC.partition("Every command that talks to the service takes")[2][:200]
+
+    for parameter in command.params:
+        if parameter.param_type_name != "option" or parameter.name == "help":
+            continue
+        flag = max(parameter.opts, key=len)  # the long form
+        where = shared if flag in SHARED else row
+        assert re.search(rf"{re.escape(flag)}\b", where), f"{name} {flag}: not in docs/cli.md"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_the_help_has_no_placeholder_or_markup_left(name: str) -> None:
+    _, text = _help(name)
+
+    assert not re.search(r"\{\w+\}", text), text  # a "{prompt}" metavar
+    assert "``" not in text, text  # reStructuredText from a docstring
+    usage = text.splitlines()[0]
+    assert usage.startswith(f"Usage: veo {name} [OPTIONS]"), usage
+
+
+def test_the_image_option_states_the_counts_per_mode() -> None:
+    _, text = _help("generate")
+    flat = " ".join(text.split())
+
+    assert "1-2 for FIRST&LAST" in flat
+    assert "1-3 for REFERENCE" in flat
