@@ -150,3 +150,13 @@ def test_a_users_project_tests_generate_through_the_documented_fixture(
 
     assert 0 == result.returncode, result.stdout + result.stderr
     assert "3 passed" in result.stdout
+
+
+def test_the_wheel_and_the_package_state_one_version(wheel: Path) -> None:
+    import veo
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(name).decode()
+
+    assert f"\nVersion: {veo.__version__}\n" in metadata
