@@ -8,7 +8,6 @@ their public signatures identical.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import inspect
@@ -20,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -56,6 +55,9 @@ from veo._transport import (
     proxy_problem,
 )
 from veo._version import __version__
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["AsyncVeo", "Veo"]
 
@@ -155,6 +157,8 @@ async def _in_thread(work: Callable[[], T], undo: Callable[[T], object] | None =
     on, so nothing ``work`` touches is closed or removed under it, and nothing it made
     is left behind.
     """
+    import asyncio  # imported by whoever runs the event loop: a dictionary lookup
+
     # What asyncio.to_thread does, but a future (no task) that can be shielded.
     running = asyncio.get_running_loop().run_in_executor(None, contextvars.copy_context().run, work)
     try:
@@ -672,9 +676,13 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         return DefaultAioHttpClient(limits=pool_limits(self.max_connections), mounts=self._direct())
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
+        import asyncio  # not at the top: `import veo` stays cheap for sync users
+
         return asyncio.sleep
 
     def _new_slots(self) -> asyncio.Semaphore:
+        import asyncio
+
         return asyncio.Semaphore(self.max_connections)
 
     async def close(self) -> None:
@@ -705,6 +713,8 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
             await self._sleep(delay)
 
     async def _call(self, request: httpx.Request, exchange: Exchange, parse: Parser) -> VideoTask:
+        import asyncio
+
         with exchange.boundary():
             async with asyncio.timeout(exchange.deadline.remaining()), self._slots:
                 response = exchange.answered(
