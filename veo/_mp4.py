@@ -29,6 +29,8 @@ class Mp4Check:
         self._head = b""  # the part of a box header seen so far
         self._to_end = False  # a size-0 box: it runs to the end of the file
         self._broken: str | None = None
+        self.boxes: list[str] = []
+        """The type of each top-level box seen so far (``ftyp``, ``moov``, ``mdat``)."""
 
     def feed(self, chunk: bytes) -> None:
         """Take the next chunk of the body."""
@@ -58,6 +60,7 @@ class Mp4Check:
             self._is_mp4 = kind == b"ftyp"
             if not self._is_mp4:
                 return
+        self.boxes.append(kind.decode("latin-1"))
         if declared == 1:
             declared = struct.unpack(">Q", self._head[_HEADER:_LARGE_HEADER])[0]
         if declared == 0:

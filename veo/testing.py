@@ -24,6 +24,10 @@ package is installed with its ``mock`` extra):
         result = veo_client.generate("a cat", dest=tmp_path)
         assert result.path.exists() and veo_mock.state.tasks_created == 1
 
+``pytest --veo-replay DIR`` (with ``--veo-allow-drift`` for a recording that contradicts
+the spec) makes ``veo_mock`` answer in the shapes of a recording of the real service
+(``veo check --save DIR``, ``veo generate --record DIR``), on the same virtual clock.
+
 ``MockServer`` lives in ``veo.mock``; it is imported on first use, so that pytest can
 load this plugin in an environment without the ``mock`` extra.
 """
@@ -54,11 +58,29 @@ except ImportError:  # pragma: no cover - only the fixture needs pytest
     pass
 else:
 
+    def pytest_addoption(parser: pytest.Parser) -> None:
+        """``--veo-replay DIR``: the fixtures' mock answers in a recording's shapes."""
+        group = parser.getgroup("veo", "the veo mock fixtures")
+        group.addoption(
+            "--veo-replay",
+            metavar="DIR",
+            default=None,
+            help="veo_mock answers in the shapes of this recording (veo check --save, "
+            "veo generate --record)",
+        )
+        group.addoption(
+            "--veo-allow-drift",
+            action="store_true",
+            help="serve a --veo-replay recording that contradicts the spec",
+        )
+
     @pytest.fixture(scope="session")
-    def _veo_mock_server() -> Iterator[MockServer]:
+    def _veo_mock_server(request: pytest.FixtureRequest) -> Iterator[MockServer]:
         from veo.mock import MockServer
 
-        with MockServer() as server:
+        replay = request.config.getoption("--veo-replay", default=None)
+        allow_drift = bool(request.config.getoption("--veo-allow-drift", default=False))
+        with MockServer(replay=replay, allow_drift=allow_drift) as server:
             yield server
 
     @pytest.fixture

@@ -138,21 +138,27 @@ def run_server(command: str, env: dict[str, str], cwd: Path) -> None:
 def run_console(
     block: Block, env: dict[str, str], cwd: Path, mock: MockServer, wheels: Path
 ) -> None:
-    script = ["set -euo pipefail"]
-    for command in commands(block):
-        if command.startswith(SERVERS):
-            run_server(command, env, cwd)
-        else:
+    # In order: the commands before a server start (a recording it replays, say) run
+    # first. Variables set in the shell before a server start are not seen after it.
+    script: list[str] = []
+    for command in [*commands(block), None]:
+        if command is not None and not command.startswith(SERVERS):
             script.append(shell_line(command, mock, wheels))
-    result = subprocess.run(
-        ["bash", "-c", "\n".join(script)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert 0 == result.returncode, f"{block}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            continue
+        if script:
+            result = subprocess.run(
+                ["bash", "-c", "\n".join(["set -euo pipefail", *script])],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            output = f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            assert 0 == result.returncode, f"{block}:\n{output}"
+            script = []
+        if command is not None:
+            run_server(command, env, cwd)
 
 
 def run_python(block: Block, env: dict[str, str], cwd: Path) -> None:

@@ -152,14 +152,16 @@ def test_a_server_answering_without_a_key_is_drift(veo_mock: MockServer) -> None
     ]
 
 
-def test_save_writes_each_exchange_as_json(veo_mock: MockServer, tmp_path: Path) -> None:
+def test_save_writes_every_exchange_as_a_recording(veo_mock: MockServer, tmp_path: Path) -> None:
     report = checked(veo_mock)
 
     written = report.save(tmp_path / "saved")
 
-    assert len(report.exchanges) == len(written)
-    first = json.loads(written[0].read_text(encoding="utf-8"))
-    assert ("no-key", 401) == (first["check"], first["response"]["status"])
+    document = json.loads(written.read_text(encoding="utf-8"))
+    assert tmp_path / "saved" / "recording.json" == written
+    assert len(report.exchanges) == len(document["exchanges"])
+    first = document["exchanges"][0]
+    assert ("no-key", 401) == (first["label"], first["status"])
     assert "authorization" not in first["request"]["headers"]
 
 

@@ -6,7 +6,16 @@ task you already have; ``run_check(spend=N)`` runs N real (billed) generations.
 Needs the ``check`` extra (jsonschema, PyYAML); ``import veo`` never imports it.
 """
 
-from veo.check._run import CheckReport, CheckResult, Exchange, SpendRun, run_check
+from veo._recording import RecordedExchange, Recording
+from veo.check._run import CheckReport, CheckResult, SpendRun, run_check
 from veo.check._schema import Drift
 
-__all__ = ["CheckReport", "CheckResult", "Drift", "Exchange", "SpendRun", "run_check"]
+__all__ = [
+    "CheckReport",
+    "CheckResult",
+    "Drift",
+    "RecordedExchange",
+    "Recording",
+    "SpendRun",
+    "run_check",
+]

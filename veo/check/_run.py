@@ -19,12 +19,13 @@ from veo._http import DEADLINE_SLACK
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._mp4 import Mp4Check
 from veo._polling import PollSchedule
+from veo._recording import RecordedExchange, Recorder, Recording
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
 from veo._secret import Secret
 from veo._transport import CALL_REMAINING, DefaultHttpxClient
 from veo.check._schema import Drift, drifts
 
-__all__ = ["CheckReport", "CheckResult", "Exchange", "SpendRun", "run_check"]
+__all__ = ["CheckReport", "CheckResult", "SpendRun", "run_check"]
 
 PASS, DRIFT, FAIL = "pass", "drift", "fail"
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -56,22 +57,19 @@ class SpendRun:
 
 
 @attrs.frozen
-class Exchange:
-    """One request and its answer, redacted (the key never appears)."""
-
-    check: str
-    request: dict[str, Any]
-    response: dict[str, Any] | None
-
-
-@attrs.frozen
 class CheckReport:
     """Everything ``veo check`` found."""
 
     base_url: str
     results: tuple[CheckResult, ...]
     spend: tuple[SpendRun, ...] = ()
-    exchanges: tuple[Exchange, ...] = ()
+    recording: Recording | None = None
+    """Every exchange, redacted (the key never appears): ``save`` writes it."""
+
+    @property
+    def exchanges(self) -> tuple[RecordedExchange, ...]:
+        """Every request and its answer, in order."""
+        return self.recording.exchanges if self.recording else ()
 
     @property
     def status(self) -> str:
@@ -88,31 +86,33 @@ class CheckReport:
             "spend": [attrs.asdict(run) for run in self.spend],
         }
 
-    def save(self, directory: str | Path) -> list[Path]:
-        """Write each exchange (redacted) as ``NN-check.json`` under ``directory``."""
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for index, exchange in enumerate(self.exchanges, start=1):
-            path = folder / f"{index:02d}-{exchange.check}.json"
-            text = json.dumps(attrs.asdict(exchange), indent=2, ensure_ascii=False)
-            path.write_text(text + "\n", encoding="utf-8")
-            written.append(path)
-        return written
+    def save(self, directory: str | Path) -> Path:
+        """Write the recording (``recording.json``, the format in ``veo._recording``)
+        under ``directory``; its path."""
+        recording = self.recording or Recording("veo check", self.base_url, ())
+        return recording.save(directory)
 
 
 class _Session:
     """Sends requests, keeps every exchange redacted, and collects the results."""
 
     def __init__(
-        self, base_url: str, secret: Secret, http: httpx.Client, answer_deadline: float
+        self,
+        base_url: str,
+        secret: Secret,
+        http: httpx.Client,
+        answer_deadline: float,
+        keep_video: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url
         self.answer_deadline = answer_deadline
         self.secret = secret
         self.http = http
+        self.keep_video = keep_video
+        self.clock = clock
         self.results: list[CheckResult] = []
-        self.exchanges: list[Exchange] = []
+        self.recorder = Recorder(secret, base_url, "veo check", clock)
 
     def send(
         self,
@@ -129,17 +129,27 @@ class _Session:
         ``sink`` (a video) every chunk goes there and nothing is kept."""
         headers = {"Authorization": authorization} if authorization else {}
         request = self.http.build_request(method, url, headers=headers, **kwargs)
-        shown = {
-            "method": method,
-            "url": self.secret.redact(str(request.url)),
-            "headers": {
-                self.secret.redact(k): self.secret.redact(v) for k, v in request.headers.items()
-            },
-            "body": self.secret.redact(request.content.decode("utf-8", "replace")) or None,
-        }
         start = time.perf_counter()
         chunks: list[bytes] = []
         size, too_big = 0, False
+        video = Mp4Check() if sink is not None else None
+        kept = bytearray() if sink is not None and self.keep_video else None
+
+        def record(status: int | None, response: httpx.Response | None = None) -> None:
+            self.recorder.add(
+                check,
+                method=method,
+                url=str(request.url),
+                request_headers=request.headers,
+                request_body=request.content,
+                status=status,
+                headers=response.headers.items() if response is not None else (),
+                body=b"".join(chunks) if status is not None and sink is None else None,
+                seconds=time.perf_counter() - start,
+                video_size=size if video is not None else None,
+                boxes=video.boxes if video is not None else None,
+            )
+
         # The client's reads end by the answer deadline, headers included.
         until = CALL_REMAINING.set(lambda: start + self.answer_deadline - time.perf_counter())
         try:
@@ -147,11 +157,15 @@ class _Session:
             try:
                 for chunk in response.iter_bytes():
                     if time.perf_counter() - start > self.answer_deadline:
-                        self.exchanges.append(Exchange(check, shown, None))
+                        record(None)
                         raise _Stalled(check, self.answer_deadline)
                     size += len(chunk)
                     if sink is not None:
                         sink(chunk)
+                        assert video is not None
+                        video.feed(chunk)
+                        if kept is not None:
+                            kept += chunk
                     elif size > MAX_BODY_BYTES:
                         too_big = True
                         break
@@ -160,7 +174,7 @@ class _Session:
             finally:
                 response.close()
         except httpx.HTTPError as exc:
-            self.exchanges.append(Exchange(check, shown, None))
+            record(None)
             late = time.perf_counter() - start >= self.answer_deadline - DEADLINE_SLACK
             if isinstance(exc, httpx.TimeoutException) and late:
                 raise _Stalled(check, self.answer_deadline) from None
@@ -175,20 +189,10 @@ class _Session:
             time.perf_counter() - start,
             too_big,
         )
-        body = (
-            self.secret.redact(answer.content.decode("utf-8", "replace"))
-            if sink is None
-            else f"<{size} bytes>"
-        )
-        recorded = {
-            "status": answer.status_code,
-            "headers": {
-                self.secret.redact(k): self.secret.redact(v) for k, v in response.headers.items()
-            },
-            "body": body,
-            "seconds": round(answer.seconds, 4),
-        }
-        self.exchanges.append(Exchange(check, shown, recorded))
+        record(response.status_code, response)
+        if kept is not None:
+            task_id = self.recorder.exchanges[-1].task_id
+            self.recorder.keep_video(task_id or "video", bytes(kept))
         return answer
 
     def add(self, result: CheckResult) -> None:
@@ -339,11 +343,11 @@ def _spend_one(
         return SpendRun(None, mode)
     if on_created is not None:
         on_created(task_id, body)
-    start = time.monotonic()
+    start = session.clock()
     queued: float | None = None
     polls, seen = 0, set()
     task: VideoTask | None = None
-    while time.monotonic() - start < timeout:
+    while session.clock() - start < timeout:
         polls += 1
         response = session.send("spend-poll", "GET", _task_url(session, task_id), authorization)
         result = _conforms("spend-poll", response, "getVideoTask", f"poll {polls} of {task_id}")
@@ -357,11 +361,11 @@ def _spend_one(
             else None
         )
         if task is not None and queued is None and task.state is not TaskState.PENDING:
-            queued = time.monotonic() - start
+            queued = session.clock() - start
         if task is not None and task.state.finished:
             break
-        sleep(schedule.delay(polls, time.monotonic() - start))
-    generated = time.monotonic() - start
+        sleep(schedule.delay(polls, session.clock() - start))
+    generated = session.clock() - start
     if task is None or task.state is not TaskState.SUCCEEDED or not task.video_url:
         state = task.raw_state if task else "unknown"
         session.add(CheckResult("spend-video", FAIL, f"task {task_id} ended {state}, no video"))
@@ -402,6 +406,8 @@ def run_check(
     http_client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_created: Callable[[str, dict[str, Any]], None] | None = None,
+    keep_video: bool = False,
+    clock: Callable[[], float] = time.monotonic,
 ) -> CheckReport:
     """Check the service at ``base_url`` against the effective spec.
 
@@ -413,7 +419,10 @@ def run_check(
     ``timeout`` bounds each spent task's wait; ``answer_deadline`` each answer, however
     slowly it trickles in (a stalled answer fails its check and ends the run).
     ``on_created`` is called with each spent task's id and create body as soon as the
-    service accepted it.
+    service accepted it. The report's ``recording`` holds every exchange, redacted;
+    ``keep_video`` keeps each spent video's bytes in it too (else its size and boxes).
+    ``sleep`` and ``clock`` pace the polls and time the recording (tests pass a
+    virtual clock's).
 
     Key and base URL come from the arguments or ``DUOMI_API_KEY`` / ``DUOMI_BASE_URL``,
     with ``Veo``'s rules.
@@ -433,7 +442,7 @@ def run_check(
         secret = config._secret
         raw = secret.reveal()
         base = str(config.base_url).rstrip("/")
-        session = _Session(base, secret, http, answer_deadline)
+        session = _Session(base, secret, http, answer_deadline, keep_video, clock)
         try:
             accepted = _probes(session, raw, f"Bearer {raw}")
             runs: list[SpendRun] = []
@@ -451,7 +460,7 @@ def run_check(
         except _Stalled as exc:
             session.add(CheckResult(exc.check, FAIL, str(exc)))
             runs = []
-    return CheckReport(base, tuple(session.results), tuple(runs), tuple(session.exchanges))
+    return CheckReport(base, tuple(session.results), tuple(runs), session.recorder.recording())
 
 
 @contextmanager

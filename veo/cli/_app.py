@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import attrs
+import httpx
 import typer
 import typer.core
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -37,6 +38,7 @@ from veo._logs import FORMAT as LOG_FORMAT
 from veo._logs import LEVELS, enable_logging
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
+from veo._recording import Recorder
 from veo._rules import Problem
 from veo._secret import check_key
 from veo.cli import missing_extra
@@ -160,6 +162,16 @@ class Pace(enum.StrEnum):
     TIME = "time"
 
 
+RECORDING_HELP = (
+    "Write every request and answer, redacted, to this directory (recording.json: what "
+    "veo mock --replay serves)."
+)
+KeepVideoOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-video", help="Keep the video itself in the recording (else its size and boxes)."
+    ),
+]
 OverwriteOpt = Annotated[
     bool, typer.Option("--overwrite", help="Replace a file already at the destination.")
 ]
@@ -414,6 +426,52 @@ def _download(client: Veo, task: VideoTask, out: str, show: bool, overwrite: boo
         return client.download(task, out, overwrite=overwrite, on_progress=on_progress)
 
 
+@contextmanager
+def _recorded(client: Veo, directory: Path | None) -> Iterator[Recorder | None]:
+    """``--record DIR``: every exchange of ``client``, redacted, written to ``DIR`` when
+    the block ends, however it ends (a failed run's answers are the useful ones)."""
+    if directory is None:
+        yield None
+        return
+    http = client._http
+    base = str(client.base_url).rstrip("/") + "/"
+    recorder = Recorder(client._secret, base, "veo generate")
+    started: dict[int, float] = {}
+
+    def on_request(request: httpx.Request) -> None:
+        started[id(request)] = time.perf_counter()
+
+    def on_response(response: httpx.Response) -> None:
+        request = response.request
+        api = str(request.url).startswith(base)
+        if api:
+            response.read()  # an API answer is small; the client reads it from memory
+        recorder.add(
+            None,
+            method=request.method,
+            url=str(request.url),
+            request_headers=request.headers,
+            request_body=request.content,
+            status=response.status_code,
+            headers=response.headers.items(),
+            body=response.content if api else None,
+            seconds=time.perf_counter() - started.pop(id(request), time.perf_counter()),
+        )
+
+    hooks = http.event_hooks
+    http.event_hooks = {
+        "request": [*hooks["request"], on_request],
+        "response": [*hooks["response"], on_response],
+    }
+    try:
+        yield recorder
+    finally:
+        http.event_hooks = hooks
+        path = recorder.recording().save(directory)
+        count = len(recorder.exchanges)
+        stderr.print(f"recorded {count} exchange(s), redacted, in {path}", markup=False)
+
+
 def _remembered() -> Remembered:
     """The task ledger, as the commands write it (a failed write warns once)."""
     return Remembered(Ledger(), lambda line: stderr.print(safe_text(line), markup=False))
@@ -543,6 +601,11 @@ def generate(
         ),
     ] = False,
     timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    record: Annotated[
+        Path | None,
+        typer.Option(help=RECORDING_HELP, file_okay=False),
+    ] = None,
+    keep_video: KeepVideoOpt = False,
     service: Service,
     as_json: JsonOpt = False,
 ) -> None:
@@ -566,7 +629,7 @@ def generate(
             state=str(task.state),
         )
 
-    with service.client() as client:
+    with service.client() as client, _recorded(client, record) as recorder:
         with warnings.catch_warnings(), _creating():
             warnings.simplefilter("ignore")  # already shown by build()
             task = client.create(built, on_created=remember)
@@ -578,6 +641,8 @@ def generate(
             return
         with paid_task(task):
             finished, path = _finish(client, ledger, task.id, out, timeout, show, overwrite)
+            if recorder is not None:
+                recorder.video_saved(path, keep_video)
     if as_json:
         emit_json({**task_json(finished), "path": str(path)})
     else:
@@ -661,7 +726,20 @@ def check(
         typer.Option(help="Seconds between polls during --spend (default: backing off).", min=0.01),
     ] = None,
     save: Annotated[
-        Path | None, typer.Option(help="Write the exchanges, redacted, here.", file_okay=False)
+        Path | None,
+        typer.Option(help=RECORDING_HELP, file_okay=False),
+    ] = None,
+    keep_video: KeepVideoOpt = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Compare this run's answer shapes with a saved baseline; exit 7 on a change.",
+            dir_okay=False,
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option(help="Save this run's answer shapes as a baseline.", dir_okay=False),
     ] = None,
     service: Service,
     as_json: JsonOpt = False,
@@ -669,8 +747,14 @@ def check(
     """Check the service against the spec: free probes, --task, --spend N (billed)."""
     try:
         from veo.check import run_check
+        from veo.check._baseline import compare, load_baseline, shapes
+        from veo.check._baseline import write_baseline as write_baseline_file
     except ModuleNotFoundError as exc:
         raise _needs_extra(exc, "veo check", "check") from None
+    try:
+        before = None if baseline is None else load_baseline(baseline)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
     if spend:
         stderr.print(
             f"--spend {spend}: {spend} video(s) will be generated by the service and billed "
@@ -709,15 +793,31 @@ def check(
             image_urls=image or (),
             poll_schedule=schedule,
             on_created=remember,
+            keep_video=keep_video,
         )
     if save is not None:
         written = report.save(save)
-        stderr.print(f"saved {len(written)} exchange(s), redacted, to {save}", markup=False)
+        count = len(report.exchanges)
+        stderr.print(f"saved {count} exchange(s), redacted, in {written}", markup=False)
+    found = shapes(report.exchanges)
+    if write_baseline is not None:
+        write_baseline_file(write_baseline, found)
+        stderr.print(f"wrote the answer shapes of this run to {write_baseline}", markup=False)
+    changes = [] if before is None else compare(before, found)
     code = _check_code(report)
+    if changes and code is ExitCode.OK:
+        code = ExitCode.DRIFT
     if as_json:
-        emit_json({**report.to_json(), "exit_code": int(code)})
+        document = {**report.to_json(), "exit_code": int(code)}
+        if before is not None:
+            document["baseline"] = [str(change) for change in changes]
+        emit_json(document)
     else:
         _check_table(report)
+        for change in changes:
+            print(f"baseline: {safe_text(str(change))}")
+        if before is not None and not changes:
+            print(f"baseline: no change from {baseline}")
     raise typer.Exit(int(code))
 
 
@@ -777,6 +877,14 @@ def mock(
     pending: Annotated[float, typer.Option(help=MOCK_HELP["pending"], min=0)] = 1,
     running: Annotated[float, typer.Option(help=MOCK_HELP["running"], min=0)] = 3,
     as_json: Annotated[bool, typer.Option("--json", help=MOCK_HELP["json"])] = False,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help=MOCK_HELP["replay"], metavar="DIR", show_default=False),
+    ] = None,
+    allow_drift: Annotated[
+        bool, typer.Option("--allow-drift", help=MOCK_HELP["allow_drift"])
+    ] = False,
+    speed: Annotated[float, typer.Option(help=MOCK_HELP["speed"], min=0.001)] = 1.0,
 ) -> None:
     """Run the mock server in the foreground (the same as python -m veo.mock)."""
     try:
@@ -797,6 +905,9 @@ def mock(
         pending=pending,
         running=running,
         as_json=as_json,
+        replay=None if replay is None else str(replay),
+        allow_drift=allow_drift,
+        speed=speed,
     )
     raise typer.Exit(code)
 

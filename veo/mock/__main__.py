@@ -30,6 +30,9 @@ HELP = {
     "pending": "Polls or seconds a task spends pending.",
     "running": "Polls or seconds a task spends running.",
     "json": "Print the URL and key as one JSON line.",
+    "replay": "Answer in the shapes of a recording (veo check --save, veo generate --record).",
+    "allow_drift": "Serve a recording that contradicts the spec (else refused, naming each field).",
+    "speed": "Replay tasks this many times faster than recorded.",
 }
 """Each option's help, shared by both command lines."""
 
@@ -54,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pending", type=float, default=1, help=HELP["pending"] + " (default 1)")
     p.add_argument("--running", type=float, default=3, help=HELP["running"] + " (default 3)")
     p.add_argument("--json", action="store_true", dest="as_json", help=HELP["json"])
+    p.add_argument("--replay", metavar="DIR", help=HELP["replay"])
+    p.add_argument("--allow-drift", action="store_true", help=HELP["allow_drift"])
+    p.add_argument("--speed", type=float, default=1.0, help=HELP["speed"] + " (default 1)")
     return p
 
 
@@ -73,6 +79,9 @@ def serve(
     pending: float = 1,
     running: float = 3,
     as_json: bool = False,
+    replay: str | None = None,
+    allow_drift: bool = False,
+    speed: float = 1.0,
 ) -> int:
     """Print the URL and key and serve until interrupted; the exit status."""
     try:
@@ -80,6 +89,7 @@ def serve(
     except ValueError as exc:
         print(f"error: --fault: {exc}", file=sys.stderr)
         return 2
+    from veo._recording import RecordingError
     from veo.mock import DEFAULT_API_KEY, Lifecycle, MockServer, MockSpecError
 
     keys = list(api_keys or [DEFAULT_API_KEY])
@@ -90,10 +100,16 @@ def serve(
             seed=seed,
             host=host,
             port=port,
+            replay=replay,
+            allow_drift=allow_drift,
+            speed=speed,
         )
-    except MockSpecError as exc:
+    except (MockSpecError, RecordingError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if server.app.replay is not None:
+        for line in server.app.replay.summary():
+            print(line, file=sys.stderr)
     server.app.state.api_keys = frozenset(keys)
     for rule in rules:
         server.faults.add(rule)

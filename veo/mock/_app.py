@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 with warnings.catch_warnings():
@@ -17,9 +18,10 @@ with warnings.catch_warnings():
 
 from veo._rules import resolve_body
 from veo._spec import load_spec
-from veo.mock._asgi import Receive, Scope, Send
+from veo.mock._asgi import ASGIApp, Receive, Scope, Send
 from veo.mock._faults import Fault, FaultMiddleware, FaultPlan, FaultRule, current_fault
 from veo.mock._guard import RequestGuard
+from veo.mock._replay import Replay, ReplayMiddleware
 from veo.mock._routes import VIDEO_PREFIX, video_path
 from veo.mock._shapes import AnswerShapes, MockSpecError
 from veo.mock._state import Fate, Lifecycle, MockState
@@ -109,9 +111,11 @@ class MockApp:
         faults: FaultPlan,
         validate_responses: bool,
         spec: dict[str, Any] | None = None,
+        replay: Replay | None = None,
     ) -> None:
         self.state = state
         self.faults = faults
+        self.replay = replay
         self.spec = load_spec() if spec is None else spec
         shapes = AnswerShapes(self.spec)
         if shapes.problems:
@@ -130,7 +134,10 @@ class MockApp:
             validate_responses=validate_responses,
             pythonic_params=False,
         )
-        self._asgi = RequestGuard(FaultMiddleware(_Router(api, state), state, faults))
+        inner: ASGIApp = FaultMiddleware(_Router(api, state), state, faults)
+        if replay is not None:
+            inner = ReplayMiddleware(inner, state, replay)
+        self._asgi = RequestGuard(inner)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
@@ -144,6 +151,9 @@ def create_app(
     seed: int = 0,
     validate_responses: bool = True,
     spec: dict[str, Any] | None = None,
+    replay: str | Path | None = None,
+    allow_drift: bool = False,
+    speed: float = 1.0,
 ) -> MockApp:
     """Build the mock server application.
 
@@ -154,13 +164,20 @@ def create_app(
         seed: seeds the fault plan's probabilities, for repeatable runs.
         validate_responses: check every answer against the spec (on in tests).
         spec: the effective spec to serve; default: the one ``veo_api`` ships.
+        replay: a recording (``veo check --save``, ``veo generate --record``) whose
+            answers the mock gives instead of its own (``veo.mock._replay``).
+        allow_drift: serve a recording that contradicts the spec.
+        speed: how much faster than recorded a replayed task moves.
 
     Raises:
         MockSpecError: the mock's own answers do not fit the spec (a field it sends
-            is gone, say), naming each field.
+            is gone, say), naming each field; ``ReplayDriftError``, a subclass: the
+            recording contradicts the spec (without ``allow_drift``).
+        veo._recording.RecordingError: ``replay`` holds no readable recording.
     """
     state = MockState(
         api_keys=frozenset(api_keys) if api_keys else MockState().api_keys,
         lifecycle=lifecycle,
     )
-    return MockApp(state, FaultPlan(faults, seed=seed), validate_responses, spec)
+    replayed = None if replay is None else Replay(replay, allow_drift=allow_drift, speed=speed)
+    return MockApp(state, FaultPlan(faults, seed=seed), validate_responses, spec, replayed)

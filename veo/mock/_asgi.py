@@ -16,6 +16,7 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
+    "captured",
     "drain",
     "drop_connection",
     "headers_of",
@@ -78,3 +79,19 @@ async def drain(receive: Receive) -> None:
         message = await receive()
         if message["type"] != "http.request" or not message.get("more_body"):
             return
+
+
+async def captured(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[Message, bytes]:
+    """Run ``app`` and keep its whole answer instead of sending it: the start message
+    (status, headers) and the body."""
+    start: Message = {}
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, capture)
+    return start, b"".join(chunks)

@@ -31,6 +31,7 @@ from veo.mock._asgi import (
     Receive,
     Scope,
     Send,
+    captured,
     drain,
     drop_connection,
     headers_of,
@@ -305,17 +306,7 @@ class FaultMiddleware:
         self, rule: FaultRule, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Let the handler do its work (create the task), then spoil the answer."""
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
-        real = b"".join(chunks)
+        start, real = await captured(self.app, scope, receive)
         if rule.fault is Fault.RESET_AFTER:
             await drop_connection(send)
         elif rule.fault is Fault.PROCESS_THEN_FAIL:

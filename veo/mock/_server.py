@@ -7,6 +7,7 @@ import contextvars
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from veo.mock._app import MockApp, create_app
@@ -73,6 +74,9 @@ class MockServer:
         lifecycle: how fast tasks progress (see ``veo.mock.Lifecycle``).
         seed: seed for probabilistic faults.
         port: 0 picks a free port.
+        replay: a recording to answer with (see ``veo.mock.create_app``).
+        allow_drift: serve a recording that contradicts the spec.
+        speed: how much faster than recorded a replayed task moves.
 
     Attributes:
         url: the base URL, e.g. ``http://127.0.0.1:54321``.
@@ -89,6 +93,9 @@ class MockServer:
         host: str = "127.0.0.1",
         port: int = 0,
         validate_responses: bool = True,
+        replay: str | Path | None = None,
+        allow_drift: bool = False,
+        speed: float = 1.0,
     ) -> None:
         self.api_key = api_key or DEFAULT_API_KEY
         self.app: MockApp = create_app(
@@ -96,6 +103,9 @@ class MockServer:
             lifecycle=lifecycle,
             seed=seed,
             validate_responses=validate_responses,
+            replay=replay,
+            allow_drift=allow_drift,
+            speed=speed,
         )
         self._host = host
         self._port = port
