@@ -224,6 +224,9 @@ def fanout(url: str, flows: int = 1000, concurrency: int = 100, rounds: int = 5)
     times = rotate({name: measured(name) for name in sides}, rounds)
     return {
         "against": against(times, "AsyncVeo"),
+        # What httpx's models cost over aiohttp alone: the floor of any client that
+        # sends through httpx (AsyncVeo over httpx-aiohttp cannot go below it).
+        "httpx_aiohttp_vs_aiohttp": summary(times["httpx-aiohttp"], times["aiohttp"]),
         "open_at_once_max": {name: max(values) for name, values in peak.items()},
         "opened_max": {name: max(values) for name, values in opened.items()},
         "concurrency": concurrency,
@@ -704,6 +707,12 @@ def table(results: dict[str, Any]) -> str:
     mock_text = f"create {mk['create_per_second']:.0f}/s, get {mk['get_per_second']:.0f}/s"
     fx = results["fixture_generate"]
     pp = results["progress_polling"]
+    floor = fo["httpx_aiohttp_vs_aiohttp"]
+    floor_text = (
+        f"{floor['facade_median']:.2f} s vs {floor['raw_median']:.2f} s, ratio "
+        f"{floor['ratio_median']:.3f} [{floor['ratio_min']:.3f}-{floor['ratio_max']:.3f}]: "
+        f"the floor of a client on httpx"
+    )
 
     def profile_text(name: str) -> str:
         r = pp[name]
@@ -739,6 +748,12 @@ def table(results: dict[str, Any]) -> str:
             fanout_text("aiohttp"),
             "ratio <= 3.0",
             ok(fo["against"]["aiohttp"]["ratio_median"] <= 3.0),
+        ),
+        (
+            "2 ... raw httpx-aiohttp vs aiohttp",
+            floor_text,
+            "reported",
+            "-",
         ),
         (
             "2 ... open at once/opened",

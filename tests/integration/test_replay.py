@@ -8,6 +8,9 @@ faults stand in for a service that changed.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,16 @@ def normalized(body: Any, task_id: str) -> Any:
     return body
 
 
+TEST_THREAD = threading.current_thread()
+REAL_SLEEP = time.sleep
+
+
+def no_real_sleep(seconds: float) -> None:
+    """The test's own thread never waits on the wall clock (the server's threads may)."""
+    assert threading.current_thread() is not TEST_THREAD or seconds <= 0, seconds
+    REAL_SLEEP(seconds)
+
+
 @pytest.fixture(scope="module")
 def recorder() -> Any:
     with MockServer() as server:
@@ -88,11 +101,11 @@ def test_a_spend_run_is_recorded_in_the_documented_format(
 
 
 def test_a_recording_replays_field_for_field_on_the_virtual_clock(
-    recorder: MockServer, tmp_path: Path
+    recorder: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recording = record(recorder, tmp_path / "rec")
     recorded = [e for e in recording.exchanges if e.label == "spend-poll"]
-    started = time.perf_counter()
+    monkeypatch.setattr(time, "sleep", no_real_sleep)
 
     with MockServer(replay=tmp_path / "rec") as replayed:
         seen: list[dict[str, Any]] = []
@@ -100,10 +113,11 @@ def test_a_recording_replays_field_for_field_on_the_virtual_clock(
             task = client.create("a cat")
             while not seen or seen[-1].get("state") != "succeeded":
                 seen.append(client.get(task).raw)
-                client._sleep(2)
+                client._sleep(2)  # the client's own pause: its virtual clock
             path = client.download(client.get(task), tmp_path)
+        age = replayed.state.clock() - replayed.state.tasks[task.id].created_at
 
-    assert time.perf_counter() - started < 5  # the recorded 8 s, on the virtual clock
+    assert 8 <= age  # the recorded 8 s went by, on the virtual clock, not the wall's
     assert [normalized(e.body, str(e.task_id)) for e in recorded] == [
         normalized(body, task.id) for body in seen
     ]
@@ -239,3 +253,38 @@ def test_the_baseline_names_an_added_removed_or_changed_path(
     after = shapes(record(recorder, tmp_path / "b", fault=fault).exchanges)
 
     assert expected in [str(change) for change in compare(before, after)]
+
+
+USERS_TESTS = """
+def test_a_video_from_the_recorded_service(veo_client, veo_mock, tmp_path):
+    result = veo_client.generate("a cat", dest=tmp_path)
+
+    assert "100%" == result.task.raw["progress"]  # the recorded drift, tolerated
+    assert 100 == result.task.progress
+"""
+
+
+@pytest.mark.parametrize("allow_drift", [True, False], ids=["allowed", "refused"])
+def test_a_users_suite_runs_on_a_recording_given_to_pytest(
+    recorder: MockServer, tmp_path: Path, allow_drift: bool
+) -> None:
+    """veo check --save DIR, then the user's own tests with pytest --veo-replay DIR."""
+    record(recorder, tmp_path / "rec", fault="drift-wrong-type")
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "test_users_video.py").write_text(USERS_TESTS, encoding="utf-8")
+    options = ["--veo-replay", str(tmp_path / "rec"), *(["--veo-allow-drift"] * allow_drift)]
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options],
+        cwd=tmp_path / "project",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    if allow_drift:
+        assert 0 == result.returncode, result.stdout + result.stderr
+        assert "1 passed" in result.stdout
+    else:
+        assert 0 != result.returncode
+        assert "progress: the spec says integer (observed: string)" in result.stdout
