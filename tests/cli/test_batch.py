@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -35,7 +36,7 @@ def write_jobs(path: Path, count: int) -> Path:
 
 
 def journal_counts(out: Path) -> dict[str, int]:
-    with sqlite3.connect(out / "veo-batch.sqlite3") as db:
+    with contextlib.closing(sqlite3.connect(out / "veo-batch.sqlite3")) as db, db:
         return dict(db.execute("SELECT status, count(*) FROM jobs GROUP BY status").fetchall())
 
 
@@ -273,7 +274,7 @@ def test_resumed_job_removes_a_stale_temporary_file(
     jobs = write_jobs(tmp_path / "jobs.jsonl", 1)
     out = tmp_path / "videos"
     run_veo("batch", str(jobs), "--out", str(out))
-    with sqlite3.connect(out / "veo-batch.sqlite3") as db:
+    with contextlib.closing(sqlite3.connect(out / "veo-batch.sqlite3")) as db, db:
         db.execute("UPDATE jobs SET status = 'downloading'")
     (out / "scene-00.mp4").unlink()
     (out / ".scene-00.mp4.0123456789ab.part").write_bytes(b"half")

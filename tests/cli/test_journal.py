@@ -4,6 +4,7 @@ and the run itself, which keeps only its concurrency in flight."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -48,7 +49,7 @@ def registered_batch(directory: Path, count: int) -> tuple[list[Job], Journal]:
 
 def on_disk(journal: Journal) -> dict[int, str]:
     """The statuses another process would read now."""
-    with sqlite3.connect(journal.path) as other:
+    with contextlib.closing(sqlite3.connect(journal.path)) as other, other:
         return dict(other.execute("SELECT line, status FROM jobs").fetchall())
 
 
@@ -247,5 +248,5 @@ def test_a_full_disk_ends_the_batch_with_every_task_id_and_never_hangs(
 
 
 def done_tasks(path: Path) -> set[str]:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         return {row[0] for row in db.execute("SELECT task_id FROM jobs WHERE status = 'done'")}
