@@ -224,8 +224,8 @@ class Exchange:
     _attempt: int = attrs.field(default=1, kw_only=True)
     _chunks: list[bytes] = attrs.field(init=False, factory=list)
     _size: int = attrs.field(init=False, default=0)
-    _sent: bool = attrs.field(init=False, default=False)
     _request: httpx.Request | None = attrs.field(init=False, default=None)
+    """The request once ``prepare`` let it go (None: nothing was sent)."""
     _response: httpx.Response | None = attrs.field(init=False, default=None)
     _started: float = attrs.field(init=False, default=0.0)
 
@@ -289,7 +289,6 @@ class Exchange:
                 phase: remaining if limit is None else min(limit, remaining)
                 for phase, limit in self._timeouts.items()
             }
-        self._sent = True
         self._request = request
         self._started = time.perf_counter()
         return request
@@ -327,7 +326,7 @@ class Exchange:
         return status_error(response, self.content, self._secret, video_host=self._video_host)
 
     def _late(self) -> APITimeoutError:
-        if not self._sent:  # the async clients wait for a free connection under the deadline
+        if self._request is None:  # the async clients wait for a free connection under the deadline
             return APITimeoutError(NO_FREE_CONNECTION, request_sent=False)
         return APITimeoutError(
             "the call did not finish before its deadline (the deadline= option)",
@@ -335,7 +334,7 @@ class Exchange:
         )
 
     def _from_httpx(self, exc: httpx.HTTPError) -> APIError:
-        sent = self._sent and not isinstance(exc, _NOT_SENT)
+        sent = self._request is not None and not isinstance(exc, _NOT_SENT)
         message = f"{type(exc).__name__}: {exc}"
         error: APIError
         if isinstance(exc, httpx.TimeoutException):

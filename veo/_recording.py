@@ -61,7 +61,7 @@ __all__ = [
     "Recorder",
     "Recording",
     "RecordingError",
-    "mp4_boxes",
+    "task_of",
 ]
 
 FORMAT = "duomi-veo-recording"
@@ -177,13 +177,6 @@ def _file_safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:100] or "video"
 
 
-def mp4_boxes(data: bytes) -> list[str]:
-    """The top-level box types of an MP4 (``["ftyp", "moov", "mdat"]``)."""
-    check = Mp4Check()
-    check.feed(data)
-    return list(check.boxes)
-
-
 class Recorder:
     """Collects exchanges as they happen, redacted, and makes the ``Recording``.
 
@@ -234,7 +227,8 @@ class Recorder:
                 task_id = created
                 self._created[created] = now
         if operation == "getVideoTask" and status == 200 and task_id:
-            for url_of_video in _video_urls(decoded):
+            task = task_of(decoded)
+            for url_of_video in task.video_urls if task else ():
                 self._video_task[url_of_video] = task_id
         since = None
         if task_id in self._created and operation != "createVideoGeneration":
@@ -325,9 +319,9 @@ def _decoded(content: bytes) -> Any:
         return text
 
 
-def _video_urls(body: Any) -> tuple[str, ...]:
-    """The video links of a task answer, read as the client reads them."""
+def task_of(body: Any) -> VideoTask | None:
+    """A recorded task answer, read as the client reads it (None: not a task)."""
     try:
-        return VideoTask.from_json(body).video_urls
+        return VideoTask.from_json(body)
     except ValueError:
-        return ()
+        return None

@@ -121,19 +121,20 @@ class _Session:
         url: str,
         authorization: str | None,
         *,
-        sink: Callable[[bytes], None] | None = None,
+        video: bool = False,
         **kwargs: Any,
     ) -> _Answer:
         """One exchange, recorded redacted. The body is streamed: an API answer is kept
-        up to ``MAX_BODY_BYTES`` (a larger one is drift, not read further); with
-        ``sink`` (a video) every chunk goes there and nothing is kept."""
+        up to ``MAX_BODY_BYTES`` (a larger one is drift, not read further); a ``video``
+        goes through the MP4 check (``_Answer.mp4``) and is kept only for
+        ``keep_video``."""
         headers = {"Authorization": authorization} if authorization else {}
         request = self.http.build_request(method, url, headers=headers, **kwargs)
         start = time.perf_counter()
         chunks: list[bytes] = []
         size, too_big = 0, False
-        video = Mp4Check() if sink is not None else None
-        kept = bytearray() if sink is not None and self.keep_video else None
+        mp4 = Mp4Check() if video else None
+        kept = bytearray() if video and self.keep_video else None
 
         def record(status: int | None, response: httpx.Response | None = None) -> None:
             self.recorder.add(
@@ -144,10 +145,10 @@ class _Session:
                 request_body=request.content,
                 status=status,
                 headers=response.headers.items() if response is not None else (),
-                body=b"".join(chunks) if status is not None and sink is None else None,
+                body=b"".join(chunks) if status is not None and mp4 is None else None,
                 seconds=time.perf_counter() - start,
-                video_size=size if video is not None else None,
-                boxes=video.boxes if video is not None else None,
+                video_size=size if mp4 is not None else None,
+                boxes=mp4.boxes if mp4 is not None else None,
             )
 
         # The client's reads end by the answer deadline, headers included.
@@ -160,10 +161,8 @@ class _Session:
                         record(None)
                         raise _Stalled(check, self.answer_deadline)
                     size += len(chunk)
-                    if sink is not None:
-                        sink(chunk)
-                        assert video is not None
-                        video.feed(chunk)
+                    if mp4 is not None:
+                        mp4.feed(chunk)
                         if kept is not None:
                             kept += chunk
                     elif size > MAX_BODY_BYTES:
@@ -188,6 +187,7 @@ class _Session:
             size,
             time.perf_counter() - start,
             too_big,
+            mp4,
         )
         record(response.status_code, response)
         if kept is not None:
@@ -224,6 +224,8 @@ class _Answer:
     size: int
     seconds: float
     too_big: bool = False
+    mp4: Mp4Check | None = None
+    """A video's MP4 check, fed every chunk (``send(video=True)``)."""
 
 
 def _body(response: _Answer) -> tuple[Any, Drift | None]:
@@ -370,19 +372,15 @@ def _spend_one(
         state = task.raw_state if task else "unknown"
         session.add(CheckResult("spend-video", FAIL, f"task {task_id} ended {state}, no video"))
         return SpendRun(task_id, mode, queued, generated)
-    check, head = Mp4Check(), bytearray()
-
-    def sink(chunk: bytes) -> None:
-        check.feed(chunk)
-        if len(head) < 8:
-            head.extend(chunk[: 8 - len(head)])
-
     try:
-        response = session.send("spend-download", "GET", task.video_url, None, sink=sink)
+        response = session.send("spend-download", "GET", task.video_url, None, video=True)
     except _Unreachable as exc:
         session.add(CheckResult("spend-video", FAIL, f"video of {task_id}: {exc}"))
         return SpendRun(task_id, mode, queued, generated - (queued or 0.0))
-    problem = check.problem() if head[4:8] == b"ftyp" else "not an MP4 (no ftyp box)"
+    check = response.mp4
+    assert check is not None
+    # The check lists boxes only for a body that starts with an ftyp box.
+    problem = check.problem() if check.boxes else "not an MP4 (no ftyp box)"
     if response.status_code != 200 or problem:
         detail = f"video of {task_id}: HTTP {response.status_code}, {problem}"
         session.add(CheckResult("spend-video", FAIL, detail, (), response.seconds))

@@ -890,11 +890,10 @@ def mock(
     try:
         import veo.mock._server  # noqa: F401  # the web framework: the mock extra
     except ModuleNotFoundError as exc:
-        fix = missing_extra(exc, "cli", "mock")
-        if fix is None:
+        error = _needs_extra(exc, "veo mock", "mock")
+        if error is exc:
             raise
-        stderr.print(f"error: veo mock needs the mock extra: {fix}", markup=False)
-        raise typer.Exit(int(ExitCode.INVALID_INPUT)) from None
+        raise _fail(error, as_json) from None
     code = serve_mock(
         host=host,
         port=port,

@@ -274,7 +274,7 @@ def _holder(fd: int, patience: float = 1.0) -> int | None:
 
 
 def _alive(pid: int) -> bool:
-    if sys.platform == "win32":  # pragma: no cover
+    if sys.platform == "win32":  # tests/cli/test_lock.py runs it (os.kill made to fail)
         # os.kill there ends the process whatever the signal: the lock being held says
         # the holder is alive; at worst a killed run's id is named.
         return True

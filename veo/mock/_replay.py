@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from veo._recording import FILE, RecordedExchange, Recording
+from veo._recording import FILE, RecordedExchange, Recording, task_of
 from veo.check._schema import Drift, drifts
 from veo.mock._asgi import (
     ASGIApp,
@@ -63,15 +63,6 @@ def _deep_replace(value: Any, swaps: dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {key: _deep_replace(item, swaps) for key, item in value.items()}
     return value
-
-
-def _video_urls(body: Any) -> list[str]:
-    from veo._models import VideoTask
-
-    try:
-        return list(VideoTask.from_json(body).video_urls)
-    except ValueError:
-        return []
 
 
 class Replay:
@@ -159,7 +150,8 @@ class Replay:
         (replayed if self.created else built).append("create answers")
         if self.polls:
             span = (self.polls[-1].since_create or 0.0) / self.speed
-            states = ", ".join(dict.fromkeys(str(_state(e.body)) for e in self.polls))
+            said = (getattr(task_of(e.body), "raw_state", None) for e in self.polls)
+            states = ", ".join(dict.fromkeys(str(state) for state in said))
             replayed.append(
                 f"task answers ({len(self.polls)} recorded, states {states}, over {span:.1f} s)"
             )
@@ -190,21 +182,13 @@ class Replay:
             if (poll.since_create or 0.0) <= due:
                 chosen = poll
         swaps = {str(chosen.task_id): task_id}
-        swaps.update(dict.fromkeys(_video_urls(chosen.body), video_url))
+        task = task_of(chosen.body)
+        swaps.update(dict.fromkeys(task.video_urls if task else (), video_url))
         return _deep_replace(chosen.body, swaps)
 
 
 def _answered(exchange: RecordedExchange, operation: str, status: int) -> bool:
     return exchange.operation == operation and exchange.status == status
-
-
-def _state(body: Any) -> Any:
-    from veo._models import VideoTask
-
-    try:
-        return VideoTask.from_json(body).raw_state
-    except ValueError:
-        return None
 
 
 class ReplayMiddleware:
