@@ -1,8 +1,9 @@
 """A minimal HTTP/1.1 server with canned answers, so the server is never the bottleneck.
 
 Run: ``python benchmarks/canned_server.py`` → prints its port. Routes:
-``POST /v1/videos/generations`` → ``{"id": "t1"}``; ``GET /v1/videos/tasks/<id>`` → a
-succeeded task whose link is ``/video``; ``GET /video?bytes=N`` → N bytes;
+``POST /v1/videos/generations`` → a new task id each time, as the service gives;
+``GET /v1/videos/tasks/<id>`` → that task, succeeded, its link ``/video``;
+``GET /video?bytes=N`` → N bytes;
 ``GET /stats`` → connections accepted so far and the most open at once;
 ``POST /reset`` zeroes both.
 """
@@ -15,6 +16,7 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 CHUNK = b"\0" * (1 << 20)
+created = 0  # task ids handed out
 connections = 0  # accepted since the last reset
 open_now = 0  # open at this moment
 open_peak = 0  # the most open at once since the last reset
@@ -28,19 +30,24 @@ def answer(status: str, body: bytes, content_type: str = "application/json") -> 
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    global connections, open_now, open_peak
+    global created, connections, open_now, open_peak
     connections += 1
     open_now += 1
     open_peak = max(open_peak, open_now)
     port = writer.get_extra_info("sockname")[1]
-    task = json.dumps(
-        {
-            "id": "t1",
-            "state": "succeeded",
-            "progress": 100,
-            "data": {"videos": [{"url": f"http://127.0.0.1:{port}/video"}]},
-        }
-    ).encode()
+    # The task's body, its id left out: spliced in per request, as cheaply as canned.
+    before_id, after_id = (
+        json.dumps(
+            {
+                "id": "",
+                "state": "succeeded",
+                "progress": 100,
+                "data": {"videos": [{"url": f"http://127.0.0.1:{port}/video"}]},
+            }
+        )
+        .encode()
+        .split(b'""', 1)
+    )
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -54,9 +61,11 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 await reader.readexactly(length)
             path = urlsplit(target).path
             if method == "POST" and path == "/v1/videos/generations":
-                writer.write(answer("200 OK", b'{"id": "t1"}'))
+                created += 1
+                writer.write(answer("200 OK", b'{"id": "t%d"}' % created))
             elif method == "GET" and path.startswith("/v1/videos/tasks/"):
-                writer.write(answer("200 OK", task))
+                task_id = path.removeprefix("/v1/videos/tasks/").encode()
+                writer.write(answer("200 OK", before_id + b'"' + task_id + b'"' + after_id))
             elif path == "/video":
                 size = int(parse_qs(urlsplit(target).query).get("bytes", ["1048576"])[0])
                 head = f"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: {size}\r\n"

@@ -16,6 +16,7 @@ import os
 import queue
 import sys
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +37,7 @@ from veo._http import (
     NO_FREE_CONNECTION,
     Deadline,
     Exchange,
+    absolute_url,
     build_create,
     build_get,
     parse_created,
@@ -280,6 +282,8 @@ class _BaseClient(Generic[HttpT, SleepT]):
         """
         if self.base_url.scheme != "http" or not is_loopback_host(self.base_url.host):
             return {}
+        if not urllib.request.getproxies():  # what httpx reads; a mount costs every request
+            return {}
         return {f"http://{self.base_url.netloc.decode('ascii')}": None}
 
     def _default_sleep(self) -> SleepT:
@@ -300,12 +304,12 @@ class _BaseClient(Generic[HttpT, SleepT]):
 
     def _api_request(self, kwargs: dict[str, Any]) -> httpx.Request:
         # Everything the generated operation built (build_create and build_get refuse
-        # what is not forwarded). A string URL: build_request parses it once. No
-        # timeout here: Exchange.prepare sets it, capped by the call's deadline.
-        method, url = kwargs.pop("method"), kwargs.pop("url")
+        # what is not forwarded). No timeout here: Exchange.prepare sets it, capped by
+        # the call's deadline.
+        method, path = kwargs.pop("method"), kwargs.pop("url")
         if self._headers:
             kwargs["headers"] = {**kwargs.get("headers", {}), **self._headers}
-        return self._http.build_request(method, self._base + url, **kwargs)
+        return self._http.build_request(method, absolute_url(self._base, path), **kwargs)
 
     def _create_request(self, request: VideoRequest) -> httpx.Request:
         model = request.to_model()

@@ -20,12 +20,16 @@ Users with their own TLS or proxy set-up build one of these with httpx's argumen
 from __future__ import annotations
 
 import contextvars
+import functools
 import http.cookiejar
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "CALL_REMAINING",
@@ -38,6 +42,7 @@ __all__ = [
     "default_options",
     "pool_limits",
     "proxy_problem",
+    "verified_context",
 ]
 
 PROXY_VARIABLES = (
@@ -86,9 +91,52 @@ def pool_limits(size: int) -> httpx.Limits:
 
 
 def default_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` for an httpx client, with ``veo``'s pool where none is given: every
-    connection kept alive, not 20 of them."""
-    return {"limits": pool_limits(DEFAULT_MAX_CONNECTIONS), **kwargs}
+    """``kwargs`` for an httpx client, with ``veo``'s defaults where none is given:
+    every connection kept alive, not 20 of them, and the process's one TLS context for
+    the CA source in use (:func:`verified_context`)."""
+    options = {"limits": pool_limits(DEFAULT_MAX_CONNECTIONS), **kwargs}
+    if "verify" not in options and not options.get("cert"):
+        options["verify"] = verified_context(
+            trust_env=options.get("trust_env", True), http2=options.get("http2", False)
+        )
+    return options
+
+
+def verified_context(*, trust_env: bool = True, http2: bool = False) -> ssl.SSLContext:
+    """What httpx makes for ``verify=True``, made once per process and CA source.
+
+    httpx builds a new context for every client, loading the whole CA bundle each
+    time (15-50 ms of CPU); aiohttp keeps one for all its sessions. The CA source is
+    read as httpx reads it: ``SSL_CERT_FILE``, else ``SSL_CERT_DIR`` (when
+    ``trust_env``), else certifi's bundle. A client made after either variable
+    changes, or after the file or directory it names changes, gets a context for
+    what is there now. httpcore sets a context's ALPN protocols on every connection,
+    so clients with and without HTTP/2 share none.
+    """
+    environ = os.environ if trust_env else {}
+    if environ.get("SSL_CERT_FILE"):
+        cafile, capath = environ["SSL_CERT_FILE"], None
+    elif environ.get("SSL_CERT_DIR"):
+        cafile, capath = None, environ["SSL_CERT_DIR"]
+    else:
+        import certifi
+
+        cafile, capath = certifi.where(), None
+    try:
+        stat = os.stat(cafile or capath or "")
+        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except OSError:
+        version = None  # ssl names the problem when it loads the source
+    return _verified_context(cafile, capath, version, http2)
+
+
+@functools.lru_cache(maxsize=8)
+def _verified_context(
+    cafile: str | None, capath: str | None, version: object, http2: bool
+) -> ssl.SSLContext:
+    import ssl
+
+    return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
 class Cookies(httpx.Cookies):

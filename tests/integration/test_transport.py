@@ -117,6 +117,74 @@ def test_a_custom_ca_named_by_ssl_cert_file_is_trusted(
     assert veo.TaskState.SUCCEEDED is task.state
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_client_made_after_ssl_cert_file_is_set_trusts_that_ca(
+    kind: str, tls_server: HoldingServer, ca_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default clients share one TLS context per CA source: the one made first
+    # (certifi's bundle) must not be the one used once SSL_CERT_FILE names another.
+    with pytest.raises(veo.APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        run(kind, lambda client: client.get("t1"), base_url=tls_server.url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+
+    task = run(kind, lambda client: client.get("t1"), base_url=tls_server.url)
+
+    assert veo.TaskState.SUCCEEDED is task.state
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_ca_file_rewritten_in_place_is_read_again_by_the_next_client(
+    kind: str,
+    tls_server: HoldingServer,
+    ca: trustme.CA,
+    ca_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trustme.CA().cert_pem.write_to_path(str(ca_file))  # the wrong CA first
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    with pytest.raises(veo.APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        run(kind, lambda client: client.get("t1"), base_url=tls_server.url)
+
+    ca.cert_pem.write_to_path(str(ca_file))  # fixed, under the same name
+    task = run(kind, lambda client: client.get("t1"), base_url=tls_server.url)
+
+    assert veo.TaskState.SUCCEEDED is task.state
+
+
+def test_default_clients_load_the_ca_bundle_once_not_once_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # httpx loads the whole CA bundle for every client it makes (15-50 ms).
+    veo._transport._verified_context.cache_clear()
+    loads: list[object] = []
+    real = ssl.create_default_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        loads.append(kwargs.get("cafile"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counted)
+
+    async def make_async() -> None:
+        for _ in range(3):
+            await veo.AsyncVeo("k").close()
+
+    for _ in range(3):
+        veo.Veo("k").close()
+    asyncio.run(make_async())
+
+    assert 1 == len(loads)
+
+
+def test_a_client_with_its_own_verify_gets_no_shared_context(ca_file: Path) -> None:
+    # verify= and cert= are the user's TLS set-up: nothing shared replaces them.
+    assert veo._transport.default_options({"verify": False})["verify"] is False
+    context = ssl.create_default_context(cafile=str(ca_file))
+    assert context is veo._transport.default_options({"verify": context})["verify"]
+    assert "verify" not in veo._transport.default_options({"cert": str(ca_file)})
+    assert veo._transport.verified_context() is not veo._transport.verified_context(http2=True)
+
+
 # --- proxies ---------------------------------------------------------------------------
 
 
