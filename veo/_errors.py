@@ -94,6 +94,20 @@ class VeoError(Exception):
     task_id: str | None = None
     request_id: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own would call __init__ with the message alone, which most of
+        # these do not take: an error raised in a worker process would not reach
+        # the parent (concurrent.futures, multiprocessing pickle it).
+        return _restored, (type(self), self.args), self.__dict__
+
+
+def _restored(cls: type[VeoError], args: tuple[Any, ...]) -> VeoError:
+    """An error as pickled: its arguments and attributes, without its ``__init__``."""
+    error = cls.__new__(cls, *args)
+    if isinstance(error, OSError):  # a subclass with its own __init__ sets errno there
+        OSError.__init__(error, *args)
+    return error
+
 
 def _quoted(request_id: str | None) -> str:
     return f" (request id {request_id})" if request_id else ""
@@ -358,6 +372,11 @@ class DestinationExistsError(VeoError, FileExistsError):
         super().__init__(errno.EEXIST, f"{path} exists; pass overwrite=True to replace it", path)
         self.path = path
         self.task_id = task_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # OSError keeps its file name apart from args.
+        arguments = (self.errno, self.strerror, self.filename)
+        return _restored, (type(self), arguments), self.__dict__
 
     def __str__(self) -> str:
         return str(self.strerror)

@@ -173,7 +173,7 @@ def absolute_url(base: str, path: str) -> httpx.URL:
 
     httpx parses a string URL on every request (about 20 µs, as long as the rest of
     ``build_request``), and an ``httpx.URL`` not at all. The create URL never changes,
-    and a ``wait`` asks for the same task's URL at every poll.
+    and a loop of ``get(task)`` asks for the same task's URL each time.
     """
     return httpx.URL(base + path)
 

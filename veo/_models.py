@@ -33,6 +33,21 @@ def _to_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(value or {}))
 
 
+def _rebuilt(cls: type[Any], fields: dict[str, Any]) -> Any:
+    return cls(**fields)
+
+
+def _reduced(value: Any) -> tuple[Any, ...]:
+    """How pickle (and ``copy``) rebuilds an attrs class with read-only mappings: from
+    its fields, each mapping as a plain dict (a ``mappingproxy`` cannot be pickled)."""
+    fields = {
+        field.alias: dict(item) if isinstance(item, types.MappingProxyType) else item
+        for field in attrs.fields(type(value))
+        for item in [getattr(value, field.name)]
+    }
+    return _rebuilt, (type(value), fields)
+
+
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
@@ -66,6 +81,9 @@ class VideoRequest:
     extra_body: Mapping[str, Any] = attrs.field(
         factory=dict, converter=_to_mapping, hash=False, repr=lambda m: repr(dict(m))
     )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reduced(self)
 
     def _check(self, stacklevel: int) -> VideoGenerationRequest:
         """Validate, warn about doubtful combinations, return the spec's body model."""
@@ -261,6 +279,9 @@ class VideoTask:
     action: str | None = None
     raw_state: str = ""
     raw: Mapping[str, Any] = attrs.field(factory=dict, converter=_to_mapping, hash=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reduced(self)
 
     @classmethod
     def from_json(cls, data: object) -> VideoTask:
