@@ -105,9 +105,10 @@ def test_a_recording_replays_field_for_field_on_the_virtual_clock(
 ) -> None:
     recording = record(recorder, tmp_path / "rec")
     recorded = [e for e in recording.exchanges if e.label == "spend-poll"]
-    monkeypatch.setattr(time, "sleep", no_real_sleep)
 
     with MockServer(replay=tmp_path / "rec") as replayed:
+        # From here: starting the server may poll for its socket on the wall clock.
+        monkeypatch.setattr(time, "sleep", no_real_sleep)
         seen: list[dict[str, Any]] = []
         with replayed.client(poll_schedule=EVERY_2_S) as client:
             task = client.create("a cat")
