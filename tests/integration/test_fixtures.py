@@ -17,9 +17,10 @@ from ..helpers import is_playable_mp4
 
 
 @pytest.fixture
-def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_real_sleep(monkeypatch: pytest.MonkeyPatch, veo_mock: MockServer) -> None:
     """A real pause in the test's thread fails the test (the default poll schedule would
-    wait 2 + 3 + 4.5 s); the mock's own thread sleeps as it likes."""
+    wait 2 + 3 + 4.5 s); the mock's own thread sleeps as it likes. The mock is up
+    first: starting it may poll for its socket on the wall clock."""
     real_sleep, real_asleep = time.sleep, asyncio.sleep
     test_thread = threading.current_thread()
 
