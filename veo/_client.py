@@ -756,7 +756,8 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                         raise exchange.error(response)
                     sink.begin(response, on_progress)
                     async for chunk in response.aiter_bytes():
-                        sink.write(chunk)
+                        if sink.keep(chunk):  # the disk waits for a worker thread
+                            await _in_thread(sink.write_kept)
                 finally:
                     await response.aclose()
             return await _in_thread(sink.finish)

@@ -30,10 +30,14 @@ __all__ = ["DownloadTarget", "disk_error", "safe_filename", "temporary_of", "vid
 MAX_NAME = 120
 WRITEBACK_STEP = 8 * 1024 * 1024
 """Bytes written between two requests to the kernel to start writing them to disk."""
+KEEP_STEP = 1024 * 1024
+"""Bytes ``AsyncVeo`` keeps in memory before a worker thread writes them: its event loop
+never waits on the disk, and a video costs one thread hop per MiB (the rest is written
+by the thread that syncs and renames the file)."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 ByteProgress = Callable[[int, int | None], object]
-"""Called with (bytes written so far, total bytes or None) as a download proceeds."""
+"""Called with (bytes received so far, total bytes or None) as a download proceeds."""
 
 
 def safe_filename(stem: str, suffix: str = ".mp4", *, fallback: str = "video") -> str:
@@ -204,6 +208,8 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
         self._mp4 = Mp4Check()
         self._fd = handle.fileno()
         self._written_back = 0  # bytes handed to start_writeback so far
+        self._kept: list[bytes] = []  # received, not yet written
+        self._kept_bytes = 0
         self.expected: int | None = None
         self.received = 0
         self.finished = False
@@ -220,18 +226,33 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
 
     def write(self, chunk: bytes) -> None:
         """Append a chunk to the temporary file."""
-        self._handle.write(chunk)
+        self.keep(chunk)
+        self.write_kept()
+
+    def keep(self, chunk: bytes) -> bool:
+        """Take a chunk without touching the disk, for :meth:`write_kept`; True once
+        ``KEEP_STEP`` bytes wait (``AsyncVeo`` then writes them in a worker thread)."""
+        self._kept.append(chunk)
+        self._kept_bytes += len(chunk)
         self._mp4.feed(chunk)
         self.received += len(chunk)
+        if self._on_progress is not None:
+            self._on_progress(self.received, self.expected)
+        return self._kept_bytes >= KEEP_STEP
+
+    def write_kept(self) -> None:
+        """Write the kept chunks to the temporary file."""
+        self._handle.writelines(self._kept)
+        self._kept.clear()
+        self._kept_bytes = 0
         if self.received - self._written_back >= WRITEBACK_STEP:
             self._handle.flush()
             start_writeback(self._fd, self._written_back, self.received - self._written_back)
             self._written_back = self.received
-        if self._on_progress is not None:
-            self._on_progress(self.received, self.expected)
 
     def finish(self) -> Path:
-        """Check the bytes, flush to disk and move the file to its final name.
+        """Write what is kept, check the bytes, flush to disk and move the file to its
+        final name.
 
         Raises:
             DownloadError: fewer or more bytes arrived than ``Content-Length`` said, or
@@ -239,6 +260,7 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
             DestinationExistsError: the final name appeared meanwhile and overwrite is off.
             OSError: the disk refused (``attempt`` turns it into ``DownloadError``).
         """
+        self.write_kept()
         target = self._target
         if self.expected is not None and self.received != self.expected:
             raise DownloadError(

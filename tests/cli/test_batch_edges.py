@@ -27,7 +27,7 @@ import errno, sys
 import veo._download as download
 
 real_open, real_begin, real_write = (
-    download._open_temporary, download._Sink.begin, download._Sink.write
+    download._open_temporary, download._Sink.begin, download._Sink.write_kept
 )
 
 def open_temporary(directory, name):
@@ -40,13 +40,13 @@ def begin(self, response, on_progress):
         raise RuntimeError("a bug in one job")
     real_begin(self, response, on_progress)
 
-def write(self, chunk):
+def write_kept(self):  # where the disk is written
     if self._target.path.name == "scene-07.mp4":
         raise OSError(errno.ENOSPC, "No space left on device")
-    real_write(self, chunk)
+    real_write(self)
 
 download._open_temporary = open_temporary
-download._Sink.begin, download._Sink.write = begin, write
+download._Sink.begin, download._Sink.write_kept = begin, write_kept
 from veo.cli import main
 sys.argv[0] = "veo"
 main()

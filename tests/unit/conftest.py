@@ -54,16 +54,20 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 class LazyStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body that is only read when the client reads it, as over a real socket."""
+    """A body that is only read when the client reads it, as over a real socket, in
+    pieces of ``chunk`` bytes (default: all at once)."""
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: bytes, chunk: int | None = None) -> None:
         self.body = body
+        self.chunk = chunk or max(len(body), 1)
 
     def __iter__(self) -> Iterator[bytes]:
-        yield self.body
+        for start in range(0, len(self.body), self.chunk):
+            yield self.body[start : start + self.chunk]
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self.body
+        for piece in self:
+            yield piece
 
 
 class FakeService:

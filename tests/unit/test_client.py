@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -631,3 +634,52 @@ def test_client_is_a_context_manager(service: FakeService) -> None:
         client.get("t")
 
     assert client._http.is_closed
+
+
+def test_an_async_download_never_writes_to_disk_on_the_event_loop(
+    service: FakeService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The loop runs every other job's timers: a disk that takes milliseconds to take a
+    # write (busy, networked) would stall them all. 3 MiB: kept in memory a MiB at a
+    # time, written by worker threads, and whole at the end.
+    big = (8 + 3 * 1024 * 1024).to_bytes(4, "big") + b"mdat" + bytes(range(256)) * 12288
+    video = VIDEO[:24] + big
+    service.script("video", httpx.Response(200, stream=LazyStream(video, chunk=64 * 1024)))
+    writers: list[threading.Thread] = []
+    fdopen = os.fdopen
+
+    class Recorded:
+        """The temporary file, noting which thread writes to it."""
+
+        def __init__(self, handle: Any) -> None:
+            self._handle = handle
+
+        def write(self, data: bytes) -> int:
+            writers.append(threading.current_thread())
+            return int(self._handle.write(data))
+
+        def writelines(self, lines: Any) -> None:
+            writers.append(threading.current_thread())
+            self._handle.writelines(lines)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._handle, name)
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: Recorded(fdopen(*a, **k)))
+    seen: list[int] = []
+
+    async def main() -> tuple[Path, threading.Thread]:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(service))
+        async with veo.AsyncVeo(API_KEY, base_url="https://api.test", http_client=http) as client:
+            path = await client.download(
+                finished(), tmp_path / "v.mp4", on_progress=lambda got, _: seen.append(got)
+            )
+        await http.aclose()
+        return path, threading.current_thread()
+
+    path, loop_thread = asyncio.run(main())
+
+    assert video == path.read_bytes()
+    assert loop_thread not in writers
+    assert 4 == len(writers)  # a MiB at a time, then the rest
+    assert len(video) == seen[-1]
