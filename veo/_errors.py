@@ -98,7 +98,10 @@ class VeoError(Exception):
         # Exception's own would call __init__ with the message alone, which most of
         # these do not take: an error raised in a worker process would not reach
         # the parent (concurrent.futures, multiprocessing pickle it).
-        return _restored, (type(self), self.args), self.__dict__
+        args = self.args
+        if isinstance(self, OSError):  # it keeps its file name apart from args
+            args = (self.errno, self.strerror, self.filename)
+        return _restored, (type(self), args), self.__dict__
 
 
 def _restored(cls: type[VeoError], args: tuple[Any, ...]) -> VeoError:
@@ -372,11 +375,6 @@ class DestinationExistsError(VeoError, FileExistsError):
         super().__init__(errno.EEXIST, f"{path} exists; pass overwrite=True to replace it", path)
         self.path = path
         self.task_id = task_id
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # OSError keeps its file name apart from args.
-        arguments = (self.errno, self.strerror, self.filename)
-        return _restored, (type(self), arguments), self.__dict__
 
     def __str__(self) -> str:
         return str(self.strerror)

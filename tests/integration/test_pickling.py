@@ -106,11 +106,15 @@ def test_a_destination_error_is_still_a_file_exists_error_naming_its_file() -> N
     ],
     ids=["VideoTask", "VideoRequest", "GenerationResult"],
 )
-def test_tasks_and_requests_survive_pickle_and_copy_still_read_only(value: Any) -> None:
+def test_tasks_and_requests_survive_pickle_and_copy(value: Any) -> None:
     for back in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value)):
         assert value == back
         assert repr(value) == repr(back)
+
+
+def test_a_task_from_a_pickle_keeps_its_body_read_only() -> None:
     task = pickle.loads(pickle.dumps(TASK))
+
     with pytest.raises(TypeError):
         task.raw["id"] = "t2"  # type: ignore[index]
 
