@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install gen gen-check lint test fuzz bench demo mock clean
+.PHONY: install gen gen-check lint test test-pythons fuzz bench demo mock clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/
 test: lint gen-check  ## lint, drift check, then the test suite
 	$(BIN)/pytest --cov --cov-report=term
 
+test-pythons:  ## the unit tests on CPython 3.12 and 3.13, where this machine has them (.venv-3.X)
+	tools/test-other-pythons
+
 bench: $(STAMP)  ## benchmarks side by side with raw httpx; writes bench-results.json
 	$(BIN)/python benchmarks/run.py
 
@@ -44,4 +47,4 @@ fuzz: $(STAMP)  ## schemathesis CLI against a live mock, for FUZZ_SECONDS (defau
 	$(BIN)/python tests/contract/fuzz.py --seconds $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) .venv-3.* dist build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
