@@ -200,10 +200,13 @@ AS_FROM_A_TERMINAL = (
 )
 
 
-def start_veo(veo_env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
-    """``veo ARGS`` as a real process that Ctrl-C reaches (``AS_FROM_A_TERMINAL``)."""
+def start_veo(
+    veo_env: dict[str, str], cwd: Path, *args: str, prelude: str = ""
+) -> subprocess.Popen[str]:
+    """``veo ARGS`` as a real process that Ctrl-C reaches (``AS_FROM_A_TERMINAL``), after
+    ``prelude`` (Python run first, as what the process inherits)."""
     return subprocess.Popen(
-        [sys.executable, "-c", AS_FROM_A_TERMINAL, *args],
+        [sys.executable, "-c", prelude + AS_FROM_A_TERMINAL, *args],
         env=veo_env,
         cwd=cwd,
         stdout=subprocess.PIPE,
@@ -237,7 +240,8 @@ def freeze_mid_run(veo_mock: MockServer, out: Path) -> dict[str, int]:
 
 
 @pytest.mark.parametrize(
-    ("sig", "exit_code"), [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130)]
+    ("sig", "exit_code"),
+    [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130), (signal.SIGTERM, 130)],
 )
 def test_stopped_batch_resumes_with_one_task_per_job(
     veo_env: dict[str, str],

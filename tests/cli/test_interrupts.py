@@ -1,33 +1,44 @@
 """Ctrl-C during ``veo generate``, as a real SIGINT to a real process: the paid task's
 id and the command that recovers it are printed, the exit code is 130, and with
-``--json`` one document says the same."""
+``--json`` one document says the same. SIGTERM and SIGHUP (``kill``, a closed
+terminal) stop it the same way, unless ignored from the start (``nohup``)."""
 
 from __future__ import annotations
 
 import json
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from veo.cli._app import _stops_as_ctrl_c
 from veo.mock import Lifecycle, parse_rule
 from veo.testing import MockServer
 
 from .test_batch import start_veo
 
 
-def start_generate(veo_env: dict[str, str], cwd: Path, *options: str) -> subprocess.Popen[str]:
-    return start_veo(veo_env, cwd, "generate", "a cat", "--out", "videos/", *options)
+def start_generate(
+    veo_env: dict[str, str], cwd: Path, *options: str, prelude: str = ""
+) -> subprocess.Popen[str]:
+    return start_veo(
+        veo_env, cwd, "generate", "a cat", "--out", "videos/", *options, prelude=prelude
+    )
 
 
-def interrupt_when(process: subprocess.Popen[str], ready: object) -> tuple[str, str]:
-    """SIGINT once ``ready()`` holds; then stdout and stderr."""
+def interrupt_when(
+    process: subprocess.Popen[str], ready: object, sig: int = signal.SIGINT
+) -> tuple[str, str]:
+    """``sig`` once ``ready()`` holds; then stdout and stderr."""
     deadline = time.monotonic() + 30
     while not ready():  # type: ignore[operator]
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the command did not get there"
         time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     try:
         return process.communicate(timeout=30)
     finally:
@@ -84,3 +95,63 @@ def test_ctrl_c_while_the_create_is_in_flight_says_its_outcome_is_unknown(
     assert "may or may not have been created" in stderr
     assert "task_id" not in document["error"]
     assert "may or may not have been created" in document["error"]["message"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_kill_or_a_closed_terminal_while_downloading_leaves_no_file_and_names_the_task(
+    veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path, sig: int
+) -> None:
+    # The video host holds its answer: the temporary file is there when the signal lands.
+    veo_mock.faults.add(parse_rule("latency,route=video,latency=8"))
+    process = start_generate(veo_env, tmp_path)
+    videos = tmp_path / "videos"
+
+    _, stderr = interrupt_when(process, lambda: any(videos.glob(".*.part")), sig)
+
+    (task_id,) = veo_mock.state.tasks
+    assert 130 == process.returncode, stderr
+    assert f"recover it with: veo download {task_id}" in stderr
+    assert [] == [path.name for path in videos.iterdir()]
+
+
+def test_a_hangup_ignored_from_the_start_as_under_nohup_does_not_stop_the_command(
+    veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+) -> None:
+    veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=1, running_steps=1)
+    ignoring = "import signal; signal.signal(signal.SIGHUP, signal.SIG_IGN); "
+    process = start_generate(veo_env, tmp_path, prelude=ignoring)
+
+    _, stderr = interrupt_when(
+        process, lambda: veo_mock.state.requests_per_route()["get"] > 0, signal.SIGHUP
+    )
+
+    (task_id,) = veo_mock.state.tasks
+    assert 0 == process.returncode, stderr
+    assert [f"{task_id}.mp4"] == [path.name for path in (tmp_path / "videos").iterdir()]
+
+
+def test_a_stop_signal_is_ctrl_c_even_when_ctrl_c_is_ignored_and_handlers_are_put_back() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    ignoring_ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job
+    try:
+        with pytest.raises(KeyboardInterrupt), _stops_as_ctrl_c():
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGINT, ignoring_ctrl_c)
+
+    assert before == signal.getsignal(signal.SIGTERM)
+
+
+def test_outside_the_main_thread_no_handler_is_installed() -> None:
+    # signal.signal() raises ValueError in any other thread; the command still runs.
+    seen: list[object] = []
+
+    def run() -> None:
+        with _stops_as_ctrl_c():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+    assert [signal.SIG_DFL] == seen

@@ -13,7 +13,9 @@ import gc
 import inspect
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import typing
 import warnings
@@ -73,6 +75,8 @@ from veo.mock.__main__ import HELP as MOCK_HELP
 from veo.mock.__main__ import serve as serve_mock
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from veo.check import CheckReport
 
 __all__ = ["app", "main"]
@@ -1274,9 +1278,43 @@ class _ConsoleHandler(logging.Handler):
             self.handleError(record)
 
 
+STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
+"""Signals that stop a command as Ctrl-C does: ``kill``, a closed terminal, a service
+manager stopping it, Ctrl-Break on Windows (each where the system has it)."""
+
+
+def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    """Hand a stop signal to whatever answers Ctrl-C at this moment: Python's handler
+    raises ``KeyboardInterrupt``; ``asyncio.run``'s cancels the batch's main task."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signum, frame)
+    else:  # Ctrl-C ignored (a background job): a stop is still a stop
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _stops_as_ctrl_c() -> Iterator[None]:
+    """While a command runs, ``STOP_SIGNALS`` take the Ctrl-C path: the paid task's id
+    and how to recover it are printed, no temporary file is left, a batch's journal
+    stays consistent. One ignored when the command started (``nohup``) stays ignored."""
+    installed: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in STOP_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None and signal.getsignal(number) == signal.SIG_DFL:
+                installed[number] = signal.signal(number, _as_ctrl_c)
+    try:
+        yield
+    finally:
+        for number, previous in installed.items():
+            signal.signal(number, previous)
+
+
 def main() -> None:
     """Entry point of the ``veo`` console script."""
-    app(prog_name="veo")
+    with _stops_as_ctrl_c():
+        app(prog_name="veo")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -76,7 +76,7 @@ EXIT_CODES = {
     ExitCode.TIMEOUT: "the task did not finish in time; it may still finish (veo wait TASK_ID)",
     ExitCode.OUTCOME_UNKNOWN: "a create may have made a task but no id came back; not retried",
     ExitCode.DRIFT: "veo check: the service answered in a shape the spec does not allow",
-    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
 }
 
 
