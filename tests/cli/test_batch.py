@@ -193,20 +193,23 @@ def test_changed_file_with_the_same_journal_is_refused(
 
 
 # As a terminal would: a process started in the background by a non-interactive shell
-# (CI runners often do that) inherits SIGINT ignored, and then Ctrl-C rightly does nothing.
+# (CI runners often do that) inherits SIGINT ignored, and then Ctrl-C rightly does nothing;
+# one started under nohup inherits SIGHUP ignored, and then a hang-up rightly does nothing.
 AS_FROM_A_TERMINAL = (
     "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from veo.cli import main; sys.argv[0] = 'veo'; main()"
+    "signal.signal(signal.SIGHUP, signal.SIG_DFL); signal.signal(signal.SIGTERM, signal.SIG_DFL); "
 )
+RUN_VEO = "from veo.cli import main; sys.argv[0] = 'veo'; main()"
 
 
 def start_veo(
     veo_env: dict[str, str], cwd: Path, *args: str, prelude: str = ""
 ) -> subprocess.Popen[str]:
-    """``veo ARGS`` as a real process that Ctrl-C reaches (``AS_FROM_A_TERMINAL``), after
-    ``prelude`` (Python run first, as what the process inherits)."""
+    """``veo ARGS`` as a real process that Ctrl-C, SIGTERM and SIGHUP reach
+    (``AS_FROM_A_TERMINAL``), after ``prelude`` (Python run first, as what the process
+    inherits)."""
     return subprocess.Popen(
-        [sys.executable, "-c", prelude + AS_FROM_A_TERMINAL, *args],
+        [sys.executable, "-c", AS_FROM_A_TERMINAL + prelude + RUN_VEO, *args],
         env=veo_env,
         cwd=cwd,
         stdout=subprocess.PIPE,

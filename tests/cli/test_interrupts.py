@@ -131,19 +131,24 @@ def test_a_hangup_ignored_from_the_start_as_under_nohup_does_not_stop_the_comman
 
 
 def test_a_stop_signal_is_ctrl_c_even_when_ctrl_c_is_ignored_and_handlers_are_put_back() -> None:
-    before = signal.getsignal(signal.SIGTERM)
-    ignoring_ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job
+    inherited = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as from a terminal
+    ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
     try:
-        with pytest.raises(KeyboardInterrupt), _stops_as_ctrl_c():
-            signal.raise_signal(signal.SIGTERM)
+        with _stops_as_ctrl_c():
+            assert callable(signal.getsignal(signal.SIGTERM))  # else raising it kills pytest
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+        after = signal.getsignal(signal.SIGTERM)
     finally:
-        signal.signal(signal.SIGINT, ignoring_ctrl_c)
+        signal.signal(signal.SIGINT, ctrl_c)
+        signal.signal(signal.SIGTERM, inherited)
 
-    assert before == signal.getsignal(signal.SIGTERM)
+    assert signal.SIG_DFL == after
 
 
 def test_outside_the_main_thread_no_handler_is_installed() -> None:
     # signal.signal() raises ValueError in any other thread; the command still runs.
+    before = signal.getsignal(signal.SIGTERM)
     seen: list[object] = []
 
     def run() -> None:
@@ -154,4 +159,4 @@ def test_outside_the_main_thread_no_handler_is_installed() -> None:
     thread.start()
     thread.join()
 
-    assert [signal.SIG_DFL] == seen
+    assert [before] == seen

@@ -1,8 +1,9 @@
 """Where users are: a platform without POSIX's extras, and a plain ``pip install``.
 
-Windows has no ``fcntl``, ``resource``, ``os.posix_fadvise`` or ``signal.SIGKILL``;
-every ``veo`` module must import without them, and the command must work. A wheel
-installed without extras must say, in one line, which extra a command needs.
+Windows has no ``fcntl``, ``resource``, ``os.posix_fadvise``, ``signal.SIGKILL`` or
+``signal.SIGHUP``; every ``veo`` module must import without them, and the command must
+work. A wheel installed without extras must say, in one line, which extra a command
+needs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Hide(importlib.abc.MetaPathFinder):
 for name in ("fcntl", "resource"):
     sys.modules.pop(name, None)
 sys.meta_path.insert(0, Hide())
-for module, attribute in ((os, "posix_fadvise"), (signal, "SIGKILL")):
+for module, attribute in ((os, "posix_fadvise"), (signal, "SIGKILL"), (signal, "SIGHUP")):
     if hasattr(module, attribute):
         delattr(module, attribute)
 """
