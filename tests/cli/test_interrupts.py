@@ -118,7 +118,7 @@ def test_a_hangup_ignored_from_the_start_as_under_nohup_does_not_stop_the_comman
     veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
 ) -> None:
     veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=1, running_steps=1)
-    ignoring = "import signal; signal.signal(signal.SIGHUP, signal.SIG_IGN); "
+    ignoring = "signal.signal(signal.SIGHUP, signal.SIG_IGN); "  # after AS_FROM_A_TERMINAL
     process = start_generate(veo_env, tmp_path, prelude=ignoring)
 
     _, stderr = interrupt_when(

@@ -1298,17 +1298,18 @@ def _stops_as_ctrl_c() -> Iterator[None]:
     """While a command runs, ``STOP_SIGNALS`` take the Ctrl-C path: the paid task's id
     and how to recover it are printed, no temporary file is left, a batch's journal
     stays consistent. One ignored when the command started (``nohup``) stays ignored."""
-    installed: dict[int, Any] = {}
+    installed: list[int] = []
     if threading.current_thread() is threading.main_thread():
         for name in STOP_SIGNALS:
             number = getattr(signal, name, None)
             if number is not None and signal.getsignal(number) == signal.SIG_DFL:
-                installed[number] = signal.signal(number, _as_ctrl_c)
+                signal.signal(number, _as_ctrl_c)
+                installed.append(number)
     try:
         yield
     finally:
-        for number, previous in installed.items():
-            signal.signal(number, previous)
+        for number in installed:
+            signal.signal(number, signal.SIG_DFL)
 
 
 def main() -> None:
