@@ -27,7 +27,14 @@ from typing import Any
 
 from vendor_docs import extract, vendor_documents
 
-__all__ = ["load_fields", "operation_sources", "spec_problems", "vendor_problems"]
+__all__ = [
+    "load_fields",
+    "moved_operations",
+    "operation_sources",
+    "operations",
+    "spec_problems",
+    "vendor_problems",
+]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 Operation = tuple[str, str]  # (path, method)
@@ -197,3 +204,43 @@ def spec_problems(
                     f"have it as veo expects ({problem}; {origin})"
                 )
     return problems
+
+
+def moved_operations(
+    places: Mapping[str, Operation],
+    sources: Mapping[Operation, str],
+    overlay: Mapping[str, Any],
+) -> list[str]:
+    """One message per operation of the last effective spec the vendor's documents lost.
+
+    Names the operation, its old path and method, what the vendor's documents define
+    now that the last spec did not have (where it may have moved: same method), and
+    the overlay actions whose target names the old path, which must be retargeted.
+    ``places`` is the last effective spec's (operationId → (path, method)).
+    """
+    from apply_overlay import describe
+
+    known = set(places.values())
+    actions = [a for a in overlay.get("actions") or [] if isinstance(a, Mapping)]
+    messages = []
+    for operation_id, (path, method) in places.items():
+        if (path, method) in sources:
+            continue
+        new = sorted(
+            f"{m.upper()} {p} ({document})"
+            for (p, m), document in sources.items()
+            if m == method and (p, m) not in known
+        )
+        targets = [
+            describe(index, action)
+            for index, action in enumerate(actions)
+            if path in str(action.get("target", ""))
+        ]
+        now = f"; the vendor's documents now have {', '.join(new)}" if new else ""
+        message = (
+            f"operation {operation_id} ({method.upper()} {path}) is gone from the vendor's "
+            f"documents{now}. If it moved, retarget these actions of openapi/overlay.yaml "
+            f"to the new path: " + ("; ".join(targets) or "(none names the old path)")
+        )
+        messages.append(message)
+    return messages

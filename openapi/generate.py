@@ -37,7 +37,15 @@ import yaml
 from openapi_spec_validator import validate
 
 from apply_overlay import OverlayError, apply_overlay, dump_yaml, load_yaml
-from facade_fields import load_fields, operation_sources, operations, spec_problems, vendor_problems
+from facade_fields import (
+    load_fields,
+    moved_operations,
+    operation_sources,
+    operations,
+    spec_problems,
+    vendor_problems,
+)
+from request_surface import DOCS_TABLE, MODULE, SurfaceError, surface
 from vendor_docs import LOCK_NAME, VendorError, lock_problems, vendor_spec, write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,16 +137,28 @@ def effective_spec(vendor: Path, overlay: Path, committed: Path | None = None) -
         sources = operation_sources(vendor)
     except VendorError as exc:
         raise GenerationError(f"vendor documents: {exc}") from exc
-    places = operations(load_yaml(committed)) if committed and committed.exists() else {}
-    # Before the overlay: an action aimed at a renamed field would fail naming only
-    # its JSONPath.
-    problems = vendor_problems(merged, fields, sources, places)
+    actions = load_yaml(overlay)
+    try:
+        document = apply_overlay(merged, actions)
+    except OverlayError as exc:
+        # An action aimed at something the vendor moved or renamed: say what moved (an
+        # operation's path, a field veo reads), located in the last effective spec,
+        # rather than only the action's JSONPath.
+        places = operations(load_yaml(committed)) if committed and committed.exists() else {}
+        moved = moved_operations(places, sources, actions)
+        if moved:
+            raise GenerationError("\n".join(moved)) from exc
+        problems = vendor_problems(merged, fields, sources, places)
+        if problems:
+            raise GenerationError(
+                _listed("a field veo reads is gone or changed", problems)
+            ) from exc
+        raise GenerationError(f"overlay {overlay.name}: {exc}") from exc
+    # The operations located by the overlay (the vendor's documents carry no operationIds),
+    # so a path the vendor moved, with the overlay retargeted, is found where it is now.
+    problems = vendor_problems(merged, fields, sources, operations(document))
     if problems:
         raise GenerationError(_listed("a field veo reads is gone or changed", problems))
-    try:
-        document = apply_overlay(merged, load_yaml(overlay))
-    except OverlayError as exc:
-        raise GenerationError(f"overlay {overlay.name}: {exc}") from exc
     open_enums(document)
     name_enums(document)
     text = dump_yaml(document)
@@ -242,12 +262,20 @@ def build_package(spec_text: str, workdir: Path) -> Path:
             str(OPENAPI / "generator.yaml"),
             "--meta",
             "none",
+            "--custom-template-path",
+            str(OPENAPI / "templates"),
             "--fail-on-warning",
             "--output-path",
             str(package),
         ],
         cwd=workdir,
     )
+    try:
+        module, table = surface(yaml.safe_load(spec_text), package)
+    except SurfaceError as exc:
+        raise GenerationError(f"request fields: {exc}") from exc
+    (package / MODULE).write_text(module, encoding="utf-8")
+    (workdir / DOCS_TABLE.name).write_text(table, encoding="utf-8")
     ruff = [sys.executable, "-m", "ruff"]
     # Run from workdir, not inside the package: its types.py would shadow the stdlib's.
     _run([*ruff, "check", "--isolated", "--fix-only", "--select", "I", "--quiet", PACKAGE], workdir)
@@ -299,6 +327,10 @@ def differences(fresh_spec: str, fresh_package: Path, root: Path) -> list[str]:
     changed: list[str] = []
     if not effective.exists() or effective.read_text(encoding="utf-8") != fresh_spec:
         changed.append(effective.relative_to(root).as_posix())
+    table = root / DOCS_TABLE
+    fresh_table = (fresh_package.parent / DOCS_TABLE.name).read_text(encoding="utf-8")
+    if not table.exists() or table.read_text(encoding="utf-8") != fresh_table:
+        changed.append(DOCS_TABLE.as_posix())
     committed = _tree(generated) if generated.exists() else {}
     fresh = _tree(fresh_package)
     prefix = generated.relative_to(root).as_posix()
@@ -357,6 +389,10 @@ def run(*, check: bool, root: Path) -> int:
             return 0
         if changed:
             (root / "openapi" / "veo.yaml").write_text(spec_text, encoding="utf-8")
+            (root / DOCS_TABLE).parent.mkdir(parents=True, exist_ok=True)
+            (root / DOCS_TABLE).write_text(
+                (package.parent / DOCS_TABLE.name).read_text(encoding="utf-8"), encoding="utf-8"
+            )
             _swap_in(package, root / "generated" / PACKAGE)
         write_lock(vendor, lock)
         print(f"{len(changed)} file(s) changed" if changed else "no changes")

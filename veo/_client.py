@@ -17,10 +17,10 @@ import queue
 import sys
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, Unpack
 
 import httpx
 
@@ -57,6 +57,7 @@ from veo._transport import (
     proxy_problem,
 )
 from veo._version import __version__
+from veo_api.request_fields import RequestFields
 
 if TYPE_CHECKING:
     import asyncio
@@ -82,13 +83,16 @@ CreatedCallback = Callable[[VideoTask], object]
 """Called with a task right after its create was accepted (``AsyncVeo``: may be async)."""
 
 
-def _request_from(request: VideoRequest | str | None, arguments: Mapping[str, Any]) -> VideoRequest:
-    """The request a ``create``/``generate`` call describes.
-
-    ``arguments`` is the method's ``locals()``: its keyword arguments named after
-    ``VideoRequest``'s fields (``REQUEST_FIELDS``) are taken, the ones not given skipped.
-    """
-    given = {name: arguments[name] for name in REQUEST_FIELDS if arguments[name] is not None}
+def _request_from(
+    request: VideoRequest | str | None,
+    fields: Mapping[str, Any],
+    extra_body: Mapping[str, Any] | None,
+) -> VideoRequest:
+    """The request a ``create``/``generate`` call describes: a ``VideoRequest``, or a
+    prompt and the spec's fields as keyword arguments (those given as None skipped)."""
+    given = {name: value for name, value in fields.items() if value is not None}
+    if extra_body is not None:
+        given["extra_body"] = extra_body
     if isinstance(request, VideoRequest):
         if given:
             names = ", ".join(sorted(given))
@@ -100,6 +104,12 @@ def _request_from(request: VideoRequest | str | None, arguments: Mapping[str, An
         if "prompt" in given:
             raise InvalidRequestError([Problem("prompt", "given twice")])
         given["prompt"] = request
+    unknown = sorted(given.keys() - set(REQUEST_FIELDS))
+    if unknown:
+        known = ", ".join(REQUEST_FIELDS)
+        raise InvalidRequestError(
+            [Problem(name, f"is not a request field (the spec's: {known})") for name in unknown]
+        )
     return VideoRequest(**{"prompt": "", **given})
 
 
@@ -515,14 +525,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         self,
         request: VideoRequest | str | None = None,
         *,
-        prompt: str | None = None,
-        image_urls: str | Iterable[str] | None = None,
-        generation_type: str | None = None,
-        aspect_ratio: str | None = None,
-        model: str | None = None,
-        duration: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         on_created: CreatedCallback | None = None,
+        **fields: Unpack[RequestFields],
     ) -> VideoTask:
         """Create a task (one paid video) and return it, pending.
 
@@ -538,7 +543,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             APIStatusError: the service refused the request (401, 402, 429, ...).
             APIConnectionError: the service could not be reached.
         """
-        built = self._create_request(_request_from(request, locals()))
+        built = self._create_request(_request_from(request, fields, extra_body))
         deadline, safe = self._call_deadline(), self._safe_create()
         task = self._retrying(
             lambda n: self._call(
@@ -631,18 +636,13 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         self,
         request: VideoRequest | str | None = None,
         *,
-        prompt: str | None = None,
-        image_urls: str | Iterable[str] | None = None,
-        generation_type: str | None = None,
-        aspect_ratio: str | None = None,
-        model: str | None = None,
-        duration: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         dest: str | os.PathLike[str] = ".",
         overwrite: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
         on_created: CreatedCallback | None = None,
+        **fields: Unpack[RequestFields],
     ) -> GenerationResult:
         """Create a task, wait for it, and download the video: the whole job.
 
@@ -660,7 +660,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             And everything ``create``, ``wait`` and ``download`` raise.
         """
         DownloadTarget.preflight(dest, overwrite=overwrite)
-        task = self.create(_request_from(request, locals()), on_created=on_created)
+        task = self.create(_request_from(request, fields, extra_body), on_created=on_created)
         with paid_task(task):
             finished = self.wait(task, timeout=timeout, on_progress=on_progress)
             path = self.download(finished, dest, overwrite=overwrite)
@@ -766,17 +766,12 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         self,
         request: VideoRequest | str | None = None,
         *,
-        prompt: str | None = None,
-        image_urls: str | Iterable[str] | None = None,
-        generation_type: str | None = None,
-        aspect_ratio: str | None = None,
-        model: str | None = None,
-        duration: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         on_created: CreatedCallback | None = None,
+        **fields: Unpack[RequestFields],
     ) -> VideoTask:
         """Same as ``Veo.create``, but async; ``on_created`` may be a coroutine function."""
-        built = self._create_request(_request_from(request, locals()))
+        built = self._create_request(_request_from(request, fields, extra_body))
         deadline, safe = self._call_deadline(), self._safe_create()
         task = await self._retrying(
             lambda n: self._call(
@@ -840,23 +835,39 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         self,
         request: VideoRequest | str | None = None,
         *,
-        prompt: str | None = None,
-        image_urls: str | Iterable[str] | None = None,
-        generation_type: str | None = None,
-        aspect_ratio: str | None = None,
-        model: str | None = None,
-        duration: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
         dest: str | os.PathLike[str] = ".",
         overwrite: bool = False,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
         on_created: CreatedCallback | None = None,
+        **fields: Unpack[RequestFields],
     ) -> GenerationResult:
         """Same as ``Veo.generate``, but async."""
         DownloadTarget.preflight(dest, overwrite=overwrite)
-        task = await self.create(_request_from(request, locals()), on_created=on_created)
+        task = await self.create(_request_from(request, fields, extra_body), on_created=on_created)
         with paid_task(task):
             finished = await self.wait(task, timeout=timeout, on_progress=on_progress)
             path = await self.download(finished, dest, overwrite=overwrite)
         return GenerationResult(task=finished, path=path)
+
+
+def _check_field_names() -> None:
+    """A request field the spec adds must not share a name with a parameter of the
+    clients' methods (it could never be passed): ``make gen`` imports ``veo`` and fails
+    here, naming it."""
+    own = {
+        name
+        for method in (Veo.create, Veo.generate)
+        for name, parameter in inspect.signature(method).parameters.items()
+        if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    }
+    clashes = sorted(own & set(REQUEST_FIELDS) - {"extra_body"})
+    if clashes:
+        raise ImportError(
+            f"the spec's request field(s) {', '.join(clashes)} have the name of a parameter "
+            f"of Veo.create/generate; rename the parameter in veo/_client.py for the new spec"
+        )
+
+
+_check_field_names()

@@ -4,10 +4,10 @@ Every send and every stream of both clients runs inside :meth:`Exchange.boundary
 one place where httpx exceptions, non-2xx statuses, deadlines and oversized bodies
 become ``veo`` errors (``raise ... from exc``), and where every error on its way out
 is redacted (:func:`redacted`). The rest of this module is pure: requests are built by
-the generated operations (``veo_api.api.videos``), so method, path, path escaping and
-headers follow the spec; responses are interpreted here rather than by the generated
-parsers, which raise ``KeyError`` or ``JSONDecodeError`` on bodies the spec does not
-describe.
+the generated operations (``veo_api.api.videos``, their public ``request_args``), so
+method, path, path escaping and headers follow the spec; responses are interpreted here
+rather than by the generated parsers, which raise ``KeyError`` or ``JSONDecodeError``
+on bodies the spec does not describe.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from veo._errors import (
     VideoLinkExpiredError,
 )
 from veo._models import VideoTask
+from veo._operations import CREATE, GET_TASK
 from veo._retry import parse_retry_after
 from veo._secret import Secret
 from veo_api.api.videos import create_video_generation, get_video_task
@@ -180,14 +181,14 @@ def absolute_url(base: str, path: str) -> httpx.URL:
 
 def build_create(body: VideoGenerationRequest, authorization: str) -> dict[str, Any]:
     """``httpx`` request arguments for ``createVideoGeneration``."""
-    kwargs = create_video_generation._get_kwargs(body=body, authorization=authorization)
-    return _forwarded("createVideoGeneration", kwargs)
+    kwargs = create_video_generation.request_args(body=body, authorization=authorization)
+    return _forwarded(CREATE.id, kwargs)
 
 
 def build_get(task_id: str, authorization: str) -> dict[str, Any]:
     """``httpx`` request arguments for ``getVideoTask`` (the id is path-escaped)."""
-    kwargs = get_video_task._get_kwargs(task_id, authorization=authorization)
-    return _forwarded("getVideoTask", kwargs)
+    kwargs = get_video_task.request_args(task_id, authorization=authorization)
+    return _forwarded(GET_TASK.id, kwargs)
 
 
 def redacted(error: BaseException, secret: Secret) -> BaseException:

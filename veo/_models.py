@@ -6,7 +6,7 @@ import datetime
 import enum
 import types
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +14,12 @@ import attrs
 
 from veo import _wire as wire
 from veo._errors import InvalidRequestError
-from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL, Problem, known_fields, resolve_body
-from veo_api.models import AspectRatio, GenerationType, VideoGenerationRequest
+from veo._rules import Problem, known_fields, resolve_body
+from veo_api.models import VideoGenerationRequest
+from veo_api.request_fields import FIELDS, RequestModel
 from veo_api.types import Unset
 
 __all__ = ["GenerationResult", "TaskState", "VideoRequest", "VideoTask"]
-
-
-def _to_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
 
 
 def _to_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -48,38 +41,39 @@ def _reduced(value: Any) -> tuple[Any, ...]:
     return _rebuilt, (type(value), fields)
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
+def _sent(value: Any) -> Any:
+    """A field's value as JSON: an enum's value, a tuple as a list (empty: not given)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value) if value else None
+    return value
 
 
 @attrs.frozen
-class VideoRequest:
+class VideoRequest(RequestModel):
     """A video generation request, checked before anything is sent.
 
-    Only ``prompt`` is required. Leave ``generation_type`` out to have it inferred from
+    Its fields are the spec's request fields (``veo_api.request_fields``, written by
+    ``make gen``; docs/request-fields.md lists them): ``prompt`` (positional, the only
+    one required), then keyword-only ``model``, ``aspect_ratio``, ``duration``,
+    ``image_urls``, ``generation_type`` and whatever the spec adds. Enum fields take the
+    generated enum or its value. Leave ``generation_type`` out to have it inferred from
     the number of images (0: TEXT, 1-2: FIRST&LAST, 3: REFERENCE); a REFERENCE request
-    without ``aspect_ratio`` gets 16:9, its only supported ratio.
+    without ``aspect_ratio`` gets 16:9, its only supported ratio. ``model`` defaults to
+    the vendor's first model and ``duration`` to 8 (:meth:`resolve` fills them in).
 
     Args:
-        prompt: what the video shows.
-        image_urls: 0-3 absolute http(s) image URLs (a single string counts as one).
-        generation_type: ``GenerationType`` or its value (``"TEXT"``, ``"FIRST&LAST"``,
-            ``"REFERENCE"``).
-        aspect_ratio: ``AspectRatio`` or its value (``"16:9"``, ``"9:16"``).
-        model: a model the installed spec lists; defaults to its first.
-        duration: seconds; the vendor hard-codes 8.
         extra_body: extra JSON fields sent verbatim, for fields newer than the
-            installed spec. May not repeat the fields above.
+            installed spec. May not repeat the spec's fields.
     """
 
-    prompt: str
-    image_urls: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
-    generation_type: GenerationType | str | None = None
-    aspect_ratio: AspectRatio | str | None = None
-    model: str = DEFAULT_MODEL
-    duration: int = DEFAULT_DURATION
     extra_body: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=_to_mapping, hash=False, repr=lambda m: repr(dict(m))
+        factory=dict,
+        converter=_to_mapping,
+        hash=False,
+        repr=lambda m: repr(dict(m)),
+        kw_only=True,
     )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -92,18 +86,12 @@ class VideoRequest:
             for key in self.extra_body
             if key in _OWN_FIELDS
         ]
-        texts = [("prompt", self.prompt)]
-        texts += [(f"image_urls[{i}]", url) for i, url in enumerate(self.image_urls)]
-        texts += [(f"extra_body.{key}", value) for key, value in self.extra_body.items()]
+        sent = {field.name: _sent(getattr(self, field.name)) for field in FIELDS}
+        texts = [(f"extra_body.{key}", value) for key, value in self.extra_body.items()]
+        for name, value in sent.items():
+            items = enumerate(value) if isinstance(value, list) else ()
+            texts += [(name, value), *((f"{name}[{i}]", item) for i, item in items)]
         problems += [problem for field, text in texts if (problem := _unencodable(field, text))]
-        sent = {
-            "model": _plain(self.model),
-            "prompt": self.prompt,
-            "aspect_ratio": _plain(self.aspect_ratio),
-            "duration": _plain(self.duration),
-            "image_urls": list(self.image_urls) if self.image_urls else None,
-            "generation_type": _plain(self.generation_type),
-        }
         resolution = resolve_body({**self.extra_body, **sent})
         problems += resolution.problems
         model = None
@@ -129,13 +117,12 @@ class VideoRequest:
             UserWarning: for allowed but doubtful combinations (images in TEXT mode).
         """
         model = self._check(stacklevel=2)
-        return attrs.evolve(
-            self,
-            generation_type=(
-                None if isinstance(model.generation_type, Unset) else model.generation_type
-            ),
-            aspect_ratio=None if isinstance(model.aspect_ratio, Unset) else model.aspect_ratio,
-        )
+        filled = {
+            field.name: value
+            for field in FIELDS
+            if not isinstance(value := getattr(model, field.name), Unset)
+        }
+        return attrs.evolve(self, **filled)
 
     def to_body(self) -> dict[str, Any]:
         """Return the exact JSON body that is sent, after :meth:`resolve`'s checks.
@@ -177,7 +164,7 @@ def _unencodable(field: str, value: object) -> Problem | None:
 
 
 REQUEST_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(VideoRequest))
-"""``VideoRequest``'s fields, in order: the keyword arguments of ``create``/``generate``."""
+"""``VideoRequest``'s fields: the spec's (``prompt`` first), then ``extra_body``."""
 _OWN_FIELDS = frozenset(REQUEST_FIELDS) - {"extra_body"}
 
 
@@ -285,7 +272,7 @@ class VideoTask:
 
     @classmethod
     def from_json(cls, data: object) -> VideoTask:
-        """Build from a task status body (``GET /v1/videos/tasks/{id}``).
+        """Build from a task status body (a ``getVideoTask`` answer).
 
         Reads the fields listed in ``veo._wire`` (checked against the spec by
         ``make gen`` and the tests), leniently: an unknown state, a progress of

@@ -15,7 +15,7 @@ directory holding ``recording.json``::
           "label": "spend-poll",            # the check, or create / poll / download
           "operation": "getVideoTask",      # createVideoGeneration, getVideoTask, video
           "method": "GET",
-          "path": "/v1/videos/tasks/{task_id}",
+          "path": "...",                    # the operation's path in the spec
           "task_id": "abc123",              # the task it concerns, when known
           "since_create": 12.5,             # seconds since that task's create answered
           "request": {"url": ..., "headers": {...}, "body": ...},
@@ -44,13 +44,13 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import attrs
 
 from veo._http import REQUEST_ID_HEADERS
 from veo._models import VideoTask
 from veo._mp4 import Mp4Check
+from veo._operations import operation_of
 from veo._secret import Secret
 
 __all__ = [
@@ -68,8 +68,6 @@ FORMAT = "duomi-veo-recording"
 VERSION = 1
 FILE = "recording.json"
 VIDEOS = "videos"
-CREATE_PATH = "/v1/videos/generations"
-TASK_PREFIX = "/v1/videos/tasks/"
 KEPT_HEADERS = frozenset({"content-type", "retry-after", "www-authenticate", *REQUEST_ID_HEADERS})
 KEPT_PREFIXES = ("x-ratelimit-", "ratelimit-")
 LABELS = {"createVideoGeneration": "create", "getVideoTask": "poll", "video": "download"}
@@ -300,11 +298,10 @@ class Recorder:
         """The operation, path template and task of a request."""
         if url.startswith(self._base + "/"):
             path = url[len(self._base) :].partition("?")[0]
-            if method == "POST" and path == CREATE_PATH:
-                return "createVideoGeneration", path, None
-            if method == "GET" and path.startswith(TASK_PREFIX):
-                task_id = unquote(path[len(TASK_PREFIX) :])
-                return "getVideoTask", TASK_PREFIX + "{task_id}", task_id
+            found = operation_of(method, path)
+            if found is not None:
+                operation, parameters = found
+                return operation.id, operation.path, parameters.get("task_id")
         # Anything else is a video link (a CDN, or the mock's stand-in on its own host).
         path = "/" + url.partition("://")[2].partition("/")[2].partition("?")[0]
         return "video", path, self._video_task.get(url)

@@ -12,9 +12,11 @@ REFERENCE   1-3    16:9 (filled in)       3 images
 
 \\* TEXT accepts images with a warning: the vendor's own example sends one.
 
-Allowed models, ratios, durations and modes come from the generated enums, so a
-regenerated spec widens them without edits here. ``duration`` and the resolved
-``generation_type`` are always sent explicitly.
+What exists, and each field's type, enum values, ``required`` and ``maxItems``, comes
+from the spec through ``make gen`` (``veo_api.request_fields.FIELDS``), so a
+regenerated spec adds or widens fields without edits here; this module holds only what
+the spec says in prose. ``duration`` and the resolved ``generation_type`` are always
+sent explicitly.
 """
 
 from __future__ import annotations
@@ -29,13 +31,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from veo_api.models import (
-    AspectRatio,
-    GenerationType,
-    VideoDuration,
-    VideoGenerationRequest,
-    VideoModel,
-)
+from veo_api.models import AspectRatio, GenerationType, VideoDuration, VideoModel
+from veo_api.request_fields import FIELDS, RequestField
 
 __all__ = [
     "DEFAULT_DURATION",
@@ -51,7 +48,10 @@ __all__ = [
     "resolve_body",
 ]
 
-MAX_IMAGES = 3
+_FIELDS_BY_NAME: Mapping[str, RequestField] = types.MappingProxyType(
+    {field.name: field for field in FIELDS}
+)
+MAX_IMAGES: int = _FIELDS_BY_NAME["image_urls"].max_items or 0
 """The spec's ``maxItems`` for ``image_urls``."""
 
 E = TypeVar("E", bound=enum.Enum)
@@ -143,12 +143,7 @@ def infer_generation_type(image_count: int) -> GenerationType | None:
 def allowed_values() -> Mapping[str, tuple[Any, ...]]:
     """The enum-valued request fields and the values the installed spec allows."""
     return types.MappingProxyType(
-        {
-            "model": tuple(m.value for m in VideoModel),
-            "aspect_ratio": tuple(m.value for m in AspectRatio),
-            "duration": tuple(m.value for m in VideoDuration),
-            "generation_type": tuple(m.value for m in GenerationType),
-        }
+        {field.name: field.values for field in FIELDS if field.values is not None}
     )
 
 
@@ -160,11 +155,7 @@ def _modes() -> Mapping[object, GenerationType]:
 @functools.cache
 def known_fields() -> tuple[str, ...]:
     """The request body fields the installed spec knows, in spec order."""
-    return tuple(
-        field.name
-        for field in attrs.fields(VideoGenerationRequest)
-        if field.name != "additional_properties"
-    )
+    return tuple(field.name for field in FIELDS)
 
 
 def check_http_url(value: object, field: str, *, allow_userinfo: bool = False) -> Problem | None:
@@ -215,15 +206,43 @@ class Resolution:
     warnings: tuple[str, ...]
 
 
-def _check_enum(body: Mapping[str, Any], field: str, problems: list[Problem]) -> None:
-    if field not in body or body[field] is None:
+_JSON_TYPES: Mapping[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (Mapping,),
+}
+
+
+def _check_field(field: RequestField, value: Any, problems: list[Problem]) -> None:
+    """The spec's word on one field: its enum values, else its JSON type."""
+    if field.values is not None:
+        # bool is an int in Python; an integer enum never takes True.
+        if value not in field.values or isinstance(value, bool):
+            listed = ", ".join(repr(v) for v in field.values)
+            problems.append(Problem(field.name, f"must be one of {listed}, got {value!r}"))
         return
-    allowed = allowed_values()[field]
-    value = body[field]
-    # bool is an int in Python; reject it for the integer enum explicitly.
-    if value not in allowed or isinstance(value, bool):
-        listed = ", ".join(repr(v) for v in allowed)
-        problems.append(Problem(field, f"must be one of {listed}, got {value!r}"))
+    if field.json_type == "array":
+        if not isinstance(value, list | tuple):
+            problems.append(Problem(field.name, f"must be a list, got {value!r}"))
+            return
+        if field.max_items is not None and len(value) > field.max_items:
+            problems.append(
+                Problem(field.name, f"at most {field.max_items} items, got {len(value)}")
+            )
+        for index, item in enumerate(value):
+            _check_type(f"{field.name}[{index}]", field.items or "", item, problems)
+        return
+    _check_type(field.name, field.json_type, value, problems)
+
+
+def _check_type(name: str, json_type: str, value: Any, problems: list[Problem]) -> None:
+    expected = _JSON_TYPES.get(json_type)
+    if expected is None:  # a type the spec leaves open
+        return
+    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+        problems.append(Problem(name, f"must be a JSON {json_type}, got {value!r}"))
 
 
 def resolve_body(body: Mapping[str, Any]) -> Resolution:
@@ -242,8 +261,13 @@ def resolve_body(body: Mapping[str, Any]) -> Resolution:
 
     resolved.setdefault("model", DEFAULT_MODEL)
     resolved.setdefault("duration", DEFAULT_DURATION)
-    for field in ("model", "duration", "aspect_ratio", "generation_type"):
-        _check_enum(resolved, field, problems)
+    for field in FIELDS:
+        if field.name in ("prompt", "image_urls"):
+            continue  # the prose rules below say more than the spec's type
+        if field.name in resolved:
+            _check_field(field, resolved[field.name], problems)
+        elif field.required:
+            problems.append(Problem(field.name, "is required by the spec"))
 
     images = resolved.get("image_urls", [])
     if not isinstance(images, list | tuple):

@@ -192,3 +192,33 @@ def test_observed_additions_are_marked_as_such(spec: dict[str, Any]) -> None:
 
     assert "observed, not in the vendor's spec" in created["schema"]["description"].lower()
     assert "observed" in spec["components"]["schemas"]["ErrorBody"]["description"].lower()
+
+
+def test_veo_uses_the_specs_operations_and_writes_no_api_path(spec: dict[str, Any]) -> None:
+    """Method and path come from the spec through make gen; veo/ never spells a path."""
+    from veo._operations import OPERATIONS
+
+    in_spec = {
+        operation["operationId"]: (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    assert {op.id: (op.method, op.path) for op in OPERATIONS}.items() <= in_spec.items()
+    written = [
+        f"{source.relative_to(ROOT)}: {prefix}"
+        for source in sorted((ROOT / "veo").rglob("*.py"))
+        for prefix in {path.rsplit("{", 1)[0] for _, path in in_spec.values()}
+        if prefix in source.read_text(encoding="utf-8")
+    ]
+    assert [] == written
+
+
+def test_operations_match_their_request_lines_and_escape_parameters() -> None:
+    from veo._operations import CREATE, GET_TASK, operation_of
+
+    path = GET_TASK.url_path(task_id="a/b ..")
+
+    assert (GET_TASK, {"task_id": "a/b .."}) == operation_of("GET", path)
+    assert (CREATE, {}) == operation_of("post", CREATE.path)
+    assert operation_of("GET", CREATE.path) is None
+    assert operation_of("GET", path + "/more") is None

@@ -9,6 +9,7 @@ process whose ``veo_api`` is the fresh package.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -58,9 +59,11 @@ def evolve(
     *,
     project: bool = False,
     document: str = CREATE_DOCUMENT,
+    overlay: Callable[[str], str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Copy openapi/ (all of the project, with ``project``), re-export a vendor document
-    (the create one unless told) after ``edit``, and run make gen's pipeline on the copy."""
+    (the create one unless told) after ``edit``, edit the overlay's text with
+    ``overlay``, and run make gen's pipeline on the copy."""
     parts = ["openapi", "generated"] + (["veo", "tests"] if project else [])
     for part in parts:
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
@@ -70,6 +73,9 @@ def evolve(
     exported = extract(page)
     edit(exported)
     page.write_text(export(exported, "vendor document"), encoding="utf-8")
+    if overlay is not None:
+        overlay_file = tmp_path / "openapi" / "overlay.yaml"
+        overlay_file.write_text(overlay(overlay_file.read_text(encoding="utf-8")), "utf-8")
     return make_gen(tmp_path)
 
 
@@ -82,9 +88,26 @@ def make_gen(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def fresh_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a process whose veo_api is the fresh one (veo: this checkout's)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "generated"), str(ROOT)])}
+
+
+def veo_command(tmp_path: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``veo ARGS`` run with the fresh veo_api, in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "veo", *args],
+        capture_output=True,
+        text=True,
+        env={**fresh_env(tmp_path), "VEO_HOME": str(tmp_path / "home")},
+        cwd=cwd,
+        timeout=120,
+    )
+
+
 def check(tmp_path: Path, code: str) -> None:
     """Run ``code`` with the freshly generated veo_api (and this checkout's veo)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "generated"), str(ROOT)])}
+    env = fresh_env(tmp_path)
     prologue = (
         "import veo_api, veo\n"
         f"assert veo_api.__file__.startswith({str(tmp_path)!r}), veo_api.__file__\n"
@@ -186,10 +209,10 @@ def reorder_keys(spec: Spec) -> None:
             f"+ createVideoGeneration request field {NEW_FIELD}",
             "from veo._rules import known_fields\n"
             f"assert '{NEW_FIELD}' in known_fields()\n"
-            f'body = veo.VideoRequest("p", extra_body={{"{NEW_FIELD}": 7}}).to_body()\n'
+            f'body = veo.VideoRequest("p", {NEW_FIELD}=7).to_body()\n'
             f'assert body["{NEW_FIELD}"] == 7\n'
             + MOCK_CREATE.format(
-                args=f'prompt="p", extra_body={{"{NEW_FIELD}": 7}}',
+                args=f'prompt="p", {NEW_FIELD}=7',
                 path=f'["{NEW_FIELD}"]',
                 expected=7,
             ),
@@ -312,7 +335,7 @@ def test_a_new_optional_enum_field_gets_readable_names_and_the_suite_stays_green
         "assert {m.name: m.value for m in R} == {'RESOLUTION_720P': '720p', "
         "'RESOLUTION_1080P': '1080p'}\n"
         + MOCK_CREATE.format(
-            args='prompt="p", extra_body={"resolution": "1080p"}',
+            args='prompt="p", resolution="1080p"',
             path='["resolution"]',
             expected="1080p",
         ),
@@ -566,3 +589,186 @@ def test_generate_on_a_mock_whose_answers_left_the_spec_ends_at_once_naming_the_
     assert "getVideoTask answer (pending) sends data.videos" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "car.mp4").exists()
+
+
+RESOLUTION_EVERYWHERE = """
+import asyncio
+from veo.testing import MockServer
+
+assert veo.VideoRequest("p", resolution="1080p").to_body()["resolution"] == "1080p"
+try:
+    veo.VideoRequest("p", resolution="4k").to_body()
+except veo.InvalidRequestError as exc:
+    assert "resolution: must be one of '720p', '1080p', got '4k'" in str(exc), str(exc)
+else:
+    raise AssertionError("an out-of-enum resolution was accepted")
+
+with MockServer() as server:
+    fast = veo.PollSchedule(0.01)
+    with veo.Veo(server.api_key, base_url=server.url, poll_schedule=fast) as client:
+        created = client.create("p", resolution="1080p")
+        generated = client.generate("p", resolution="720p", dest="sync.mp4")
+
+    async def main():
+        async with veo.AsyncVeo(server.api_key, base_url=server.url, poll_schedule=fast) as client:
+            created = await client.create("p", resolution="720p")
+            generated = await client.generate("p", resolution="1080p", dest="async.mp4")
+            return created, generated
+
+    async_created, async_generated = asyncio.run(main())
+    sent = {
+        task.id: server.state.tasks[task.id].body["resolution"]
+        for task in (created, generated.task, async_created, async_generated.task)
+    }
+assert list(sent.values()) == ["1080p", "720p", "720p", "1080p"], sent
+"""
+
+USER_CODE = """\
+import veo
+
+
+def make(client: veo.Veo) -> veo.VideoTask:
+    return client.create("p", resolution="1080p")
+
+
+async def make_async(client: veo.AsyncVeo) -> veo.GenerationResult:
+    return await client.generate("p", resolution="720p", dest="v.mp4")
+
+
+request = veo.VideoRequest("p", resolution="1080p")
+"""
+
+
+def mypy_strict(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """``mypy --strict`` on a user's module, with the fresh veo_api and this veo."""
+    user = tmp_path / "user"
+    user.mkdir(exist_ok=True)
+    (user / "app.py").write_text(code, encoding="utf-8")
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--config-file",
+            os.devnull,
+            "app.py",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=user,
+        env={**os.environ, "MYPYPATH": os.pathsep.join([str(tmp_path / "generated"), str(ROOT)])},
+        timeout=300,
+    )
+
+
+def test_a_new_optional_enum_field_reaches_every_surface_with_make_gen_alone(
+    tmp_path: Path,
+) -> None:
+    result = evolve(tmp_path, add_resolution)
+    assert 0 == result.returncode, result.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+
+    # The library: the body, the enum check, both clients against the mock.
+    check(tmp_path, f"import os\nos.chdir({str(work)!r})\n" + RESOLUTION_EVERYWHERE)
+    # Static types: the keyword is seen, a misspelling is an error.
+    typed = mypy_strict(tmp_path, USER_CODE)
+    assert 0 == typed.returncode, typed.stdout
+    misspelled = mypy_strict(tmp_path, USER_CODE.replace('"p", resolution=', '"p", resolutoin='))
+    assert 1 == misspelled.returncode
+    assert 'Unexpected keyword argument "resolutoin"' in misspelled.stdout
+    # The command line: an option with the spec's choices.
+    made = veo_command(
+        tmp_path, "generate", "--mock", "--resolution", "1080p", "--out", "cli.mp4", "p", cwd=work
+    )
+    assert 0 == made.returncode, made.stderr
+    assert (work / "cli.mp4").stat().st_size > 0
+    refused = veo_command(tmp_path, "generate", "--mock", "--resolution", "4k", "p", cwd=work)
+    assert 2 == refused.returncode
+    assert "resolution: must be one of '720p', '1080p', got '4k'" in refused.stderr
+    shown = veo_command(tmp_path, "generate", "--help", cwd=work).stdout
+    assert "--resolution [720p|1080p]" in shown
+    # A batch line.
+    lines = work / "jobs.jsonl"
+    lines.write_text('{"prompt": "p", "resolution": "720p", "name": "one"}\n', encoding="utf-8")
+    batch = veo_command(tmp_path, "batch", "jobs.jsonl", "--out", "videos", "--mock", cwd=work)
+    assert 0 == batch.returncode, batch.stderr
+    assert (work / "videos" / "one.mp4").exists()
+    # The docs' field table.
+    table = (tmp_path / "docs" / "request-fields.md").read_text(encoding="utf-8")
+    assert "| `resolution` | string | no | `720p`, `1080p` |" in table
+
+
+def test_a_new_model_can_be_chosen_on_the_command_line(tmp_path: Path) -> None:
+    result = evolve(tmp_path, add_model)
+    assert 0 == result.returncode, result.stderr
+
+    made = veo_command(
+        tmp_path, "generate", "--mock", "--model", NEW_MODEL, "--json", "p", cwd=tmp_path
+    )
+    refused = veo_command(tmp_path, "generate", "--mock", "--model", "veo-9", "p", cwd=tmp_path)
+
+    assert 0 == made.returncode, made.stderr
+    assert 2 == refused.returncode
+    assert f"model: must be one of 'veo3.1-fast', '{NEW_MODEL}', got 'veo-9'" in refused.stderr
+
+
+OLD_TASK_PATH, NEW_TASK_PATH = GET[0], "/v2/videos/tasks/{task_id}"
+
+
+def move_task_path(spec: Spec) -> None:
+    spec["paths"][NEW_TASK_PATH] = spec["paths"].pop(OLD_TASK_PATH)
+
+
+def test_a_moved_path_with_the_overlay_retargeted_reaches_client_mock_and_recordings(
+    tmp_path: Path,
+) -> None:
+    result = evolve(
+        tmp_path,
+        move_task_path,
+        document=TASK_DOCUMENT,
+        overlay=lambda text: text.replace(OLD_TASK_PATH, NEW_TASK_PATH),
+    )
+    assert 0 == result.returncode, result.stderr
+    assert f"+ operation getVideoTask: GET {NEW_TASK_PATH}" in result.stdout
+
+    made = veo_command(
+        tmp_path, "generate", "--mock", "--record", "rec", "--out", "v.mp4", "p", cwd=tmp_path
+    )
+
+    assert 0 == made.returncode, made.stderr
+    recording = json.loads((tmp_path / "rec" / "recording.json").read_text(encoding="utf-8"))
+    polls = [e for e in recording["exchanges"] if e["operation"] == "getVideoTask"]
+    assert polls
+    assert {NEW_TASK_PATH} == {e["path"] for e in polls}
+    check(
+        tmp_path,
+        f"""
+from veo.testing import MockServer
+with MockServer(replay={str(tmp_path / "rec")!r}) as server, server.client() as client:
+    task = client.wait(client.create("p"))
+    assert task.state is veo.TaskState.SUCCEEDED, task
+    paths = [entry.path for entry in server.state.log]
+    assert any(path.startswith("/v2/videos/tasks/") for path in paths), paths
+    assert not any(path.startswith("/v1/videos/tasks/") for path in paths), paths
+""",
+    )
+
+
+def test_a_moved_path_without_the_overlay_edit_fails_make_gen_in_one_message(
+    tmp_path: Path,
+) -> None:
+    result = evolve(tmp_path, move_task_path, document=TASK_DOCUMENT)
+
+    assert 1 == result.returncode
+    message = result.stderr.strip().splitlines()
+    assert 1 == len(message), result.stderr
+    assert (
+        f"operation getVideoTask (GET {OLD_TASK_PATH}) is gone from the vendor's documents; "
+        f"the vendor's documents now have GET {NEW_TASK_PATH} ({TASK_DOCUMENT})"
+    ) in message[0]
+    assert f"target $.paths['{OLD_TASK_PATH}'].get;" in message[0]
+    assert "response field" not in result.stderr
+    assert_untouched(tmp_path)

@@ -269,18 +269,27 @@ def test_resolve_raises_for_invalid_requests() -> None:
         VideoRequest("").resolve()
 
 
-def test_allowed_values_come_from_the_generated_enums() -> None:
+def test_allowed_values_are_the_specs_enums_in_its_order_and_the_generated_enums() -> None:
     from veo_api.models import AspectRatio as A
     from veo_api.models import GenerationType as G
     from veo_api.models import VideoDuration as D
     from veo_api.models import VideoModel as M
 
+    spec = vendor_spec(ROOT / "openapi" / "vendor")
+    content = spec["paths"]["/v1/videos/generations"]["post"]["requestBody"]["content"]
+    properties = content["application/json"]["schema"]["properties"]
+    enums = {name: tuple(schema["enum"]) for name, schema in properties.items() if "enum" in schema}
+
+    assert enums == dict(allowed_values())
     assert {
-        "model": tuple(m.value for m in M),
-        "aspect_ratio": tuple(a.value for a in A),
-        "duration": tuple(d.value for d in D),
-        "generation_type": tuple(g.value for g in G),
-    } == allowed_values()
+        "model": {m.value for m in M},
+        "aspect_ratio": {a.value for a in A},
+        "duration": {d.value for d in D},
+        "generation_type": {g.value for g in G},
+    } == {
+        name: set(allowed_values()[name])
+        for name in ("model", "aspect_ratio", "duration", "generation_type")
+    }
 
 
 def test_known_fields_are_the_vendors_request_fields() -> None:

@@ -110,7 +110,9 @@ def test_invalid_request_error_is_a_value_error() -> None:
 
 @pytest.mark.parametrize("cls", [veo.Veo, veo.AsyncVeo])
 def test_signatures_mention_no_generated_type_but_the_enums(cls: type) -> None:
-    allowed = {"AspectRatio", "GenerationType"}
+    # The enums users name, and the request's fields as keyword arguments (generated
+    # from the spec: veo_api.request_fields).
+    allowed = {"AspectRatio", "GenerationType", "RequestFields"}
     leaks = []
     for name, method in public_methods(cls).items():
         hints = typing.get_type_hints(method)
@@ -178,13 +180,15 @@ def test_mock_server_has_one_home_and_testing_re_exports_it() -> None:
     ids=["Veo.create", "Veo.generate", "AsyncVeo.create", "AsyncVeo.generate"],
 )
 def test_create_and_generate_take_exactly_the_request_fields(method: Any) -> None:
-    """A field added to VideoRequest reaches every entry point, or this fails."""
+    """The spec's request fields reach every entry point as typed keyword arguments."""
+    from veo_api.request_fields import FIELDS, RequestFields
+
     parameters = list(inspect.signature(method).parameters.values())
-    fields = [p.name for p in parameters[2 : 2 + len(REQUEST_FIELDS)]]
+    hints = typing.get_type_hints(method)
 
     assert ["self", "request"] == [p.name for p in parameters[:2]]
-    assert list(REQUEST_FIELDS) == fields
-    assert all(
-        p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is None
-        for p in parameters[2 : 2 + len(REQUEST_FIELDS)]
-    )
+    assert inspect.Parameter.VAR_KEYWORD is parameters[-1].kind
+    assert typing.Unpack[RequestFields] == hints[parameters[-1].name]
+    assert {field.name for field in FIELDS} == set(REQUEST_FIELDS) - {"extra_body"}
+    assert {field.name for field in FIELDS} == set(RequestFields.__annotations__)
+    assert "extra_body" in [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import attrs
 import httpx
@@ -18,6 +17,7 @@ from veo._client import Veo, task_id_of
 from veo._http import DEADLINE_SLACK
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._mp4 import Mp4Check
+from veo._operations import CREATE, GET_TASK
 from veo._polling import PollSchedule
 from veo._recording import RecordedExchange, Recorder, Recording
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
@@ -254,25 +254,25 @@ def _probe_id() -> str:
 
 def _task_url(session: _Session, task_id: str) -> str:
     """The task's URL; the id (the user's or the service's) stays one path segment."""
-    return f"{session.base_url}/v1/videos/tasks/{quote(task_id, safe='')}"
+    return session.base_url + GET_TASK.url_path(task_id=task_id)
 
 
 def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
     """The free probes; return the Authorization form the service accepts (or None)."""
     url = _task_url(session, _probe_id())
-    response = session.send("no-key", "GET", url, None)
+    response = session.send("no-key", GET_TASK.method, url, None)
     if response.status_code == 401:
-        session.add(_conforms("no-key", response, "getVideoTask", "refused without a key"))
+        session.add(_conforms("no-key", response, GET_TASK.id, "refused without a key"))
     else:
         drift = Drift("status", "the spec says 401 without a key", str(response.status_code))
         session.add(
             CheckResult("no-key", DRIFT, "answered without a key", (drift,), response.seconds)
         )
-    response = session.send("key", "GET", url, authorization)
+    response = session.send("key", GET_TASK.method, url, authorization)
     accepted = authorization
     auth_drift: tuple[Drift, ...] = ()
     if response.status_code == 401 and bearer != authorization:
-        response = session.send("key", "GET", url, bearer)
+        response = session.send("key", GET_TASK.method, url, bearer)
         accepted = bearer
         auth_drift = (
             Drift(
@@ -294,14 +294,14 @@ def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
             CheckResult("key", DRIFT, "key accepted", (*auth_drift, drift), response.seconds)
         )
         return accepted
-    result = _conforms("key", response, "getVideoTask", "key accepted, unknown task")
+    result = _conforms("key", response, GET_TASK.id, "key accepted, unknown task")
     found = (*auth_drift, *result.drifts)
     session.add(attrs.evolve(result, status=DRIFT if found else PASS, drifts=found))
     return accepted
 
 
 def _task(session: _Session, task_id: str, authorization: str) -> None:
-    response = session.send("task", "GET", _task_url(session, task_id), authorization)
+    response = session.send("task", GET_TASK.method, _task_url(session, task_id), authorization)
     if response.status_code != 200:
         session.add(
             CheckResult(
@@ -309,7 +309,7 @@ def _task(session: _Session, task_id: str, authorization: str) -> None:
             )
         )
         return
-    session.add(_conforms("task", response, "getVideoTask", f"task {task_id}"))
+    session.add(_conforms("task", response, GET_TASK.id, f"task {task_id}"))
 
 
 def spend_bodies(count: int, image_urls: Sequence[str]) -> list[dict[str, Any]]:
@@ -336,9 +336,9 @@ def _spend_one(
     on_created: Callable[[str, dict[str, Any]], None] | None,
 ) -> SpendRun:
     mode = str(body["generation_type"])
-    url = f"{session.base_url}/v1/videos/generations"
-    response = session.send("spend-create", "POST", url, authorization, json=body)
-    session.add(_conforms("spend-create", response, "createVideoGeneration", f"create {mode}"))
+    url = session.base_url + CREATE.url_path()
+    response = session.send("spend-create", CREATE.method, url, authorization, json=body)
+    session.add(_conforms("spend-create", response, CREATE.id, f"create {mode}"))
     created, _ = _body(response)
     task_id = created.get("id") if isinstance(created, dict) else None
     if response.status_code != 200 or not isinstance(task_id, str) or not task_id:
@@ -351,8 +351,10 @@ def _spend_one(
     task: VideoTask | None = None
     while session.clock() - start < timeout:
         polls += 1
-        response = session.send("spend-poll", "GET", _task_url(session, task_id), authorization)
-        result = _conforms("spend-poll", response, "getVideoTask", f"poll {polls} of {task_id}")
+        response = session.send(
+            "spend-poll", GET_TASK.method, _task_url(session, task_id), authorization
+        )
+        result = _conforms("spend-poll", response, GET_TASK.id, f"poll {polls} of {task_id}")
         if result.status != PASS and str(result.drifts) not in seen:
             seen.add(str(result.drifts))
             session.add(result)

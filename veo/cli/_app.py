@@ -38,7 +38,7 @@ from veo._download import DownloadTarget
 from veo._errors import ConfigurationError, InvalidRequestError, TaskFailedError, VeoError
 from veo._logs import FORMAT as LOG_FORMAT
 from veo._logs import LEVELS, enable_logging
-from veo._models import TaskState, VideoRequest, VideoTask
+from veo._models import TaskState, VideoTask
 from veo._polling import PollSchedule
 from veo._recording import Recorder
 from veo._rules import Problem
@@ -70,6 +70,7 @@ from veo.cli._output import (
     stderr,
     task_json,
 )
+from veo.cli._request import RequestArgs
 from veo.mock.__main__ import FAULT_SYNTAX
 from veo.mock.__main__ import HELP as MOCK_HELP
 from veo.mock.__main__ import serve as serve_mock
@@ -124,7 +125,6 @@ BaseUrlOpt = Annotated[
 MockOpt = Annotated[
     bool, typer.Option("--mock", help="Use an embedded mock server: no key, no cost.")
 ]
-PromptArg = Annotated[str, typer.Argument(help="What the video shows.", metavar="PROMPT")]
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the task.", min=1)]
 ImageOpt = Annotated[
     list[str] | None,
@@ -138,18 +138,6 @@ ImageOpt = Annotated[
         show_default=False,
     ),
 ]
-TypeOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--type",
-        metavar="TYPE",
-        help="TEXT, FIRST&LAST or REFERENCE (default: from the image count).",
-    ),
-]
-RatioOpt = Annotated[
-    str | None, typer.Option("--aspect-ratio", metavar="RATIO", help="16:9 or 9:16.")
-]
-
 # A string, not a Path: a trailing "/" marks a directory that does not exist yet.
 OutOpt = Annotated[
     str,
@@ -303,6 +291,25 @@ class Service:
     api_key_file: KeyFileOpt = None
     base_url: BaseUrlOpt = None
 
+    @classmethod
+    def parameters(cls) -> list[inspect.Parameter]:
+        """The command's parameters for these options, as Typer reads them."""
+        hints = typing.get_type_hints(cls, include_extras=True)
+        return [
+            inspect.Parameter(
+                field.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=hints[field.name],
+                default=field.default,
+            )
+            for field in attrs.fields(cls)
+        ]
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> Service:
+        """Take these options out of a command's keyword arguments."""
+        return cls(**{field.name: options.pop(field.name) for field in attrs.fields(cls)})
+
     @contextmanager
     def options(self) -> Iterator[dict[str, Any]]:
         """Client options for the real service, or for an embedded mock kept running."""
@@ -329,45 +336,7 @@ class Service:
             yield client
 
 
-@attrs.frozen
-class RequestArgs:
-    """The video request on the command line: the prompt, ``--image``, ``--type``, ..."""
-
-    prompt: PromptArg
-    image: ImageOpt = None
-    kind: TypeOpt = None
-    aspect_ratio: RatioOpt = None
-
-    def build(self) -> tuple[VideoRequest, dict[str, Any]]:
-        """Build and check the request; print warnings; return it with its exact body."""
-        request = VideoRequest(
-            self.prompt,
-            image_urls=self.image or (),
-            generation_type=self.kind,
-            aspect_ratio=self.aspect_ratio,
-        )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            body = request.to_body()
-        for warning in caught:
-            stderr.print(f"warning: {warning.message}", markup=False)
-        return request, body
-
-
 OPTION_GROUPS: tuple[type[Any], ...] = (Service, RequestArgs)
-
-
-def _options_of(group: type[Any]) -> list[inspect.Parameter]:
-    hints = typing.get_type_hints(group, include_extras=True)
-    return [
-        inspect.Parameter(
-            field.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=hints[field.name],
-            default=inspect.Parameter.empty if field.default is attrs.NOTHING else field.default,
-        )
-        for field in attrs.fields(group)
-    ]
 
 
 def command(function: F) -> F:
@@ -382,7 +351,7 @@ def command(function: F) -> F:
     for parameter in signature.parameters.values():
         if parameter.annotation in OPTION_GROUPS:
             groups[parameter.name] = parameter.annotation
-            parameters += _options_of(parameter.annotation)
+            parameters += parameter.annotation.parameters()
         else:
             parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
     handled = handles_errors(function)
@@ -390,7 +359,7 @@ def command(function: F) -> F:
     @functools.wraps(function)
     def grouped(**kwargs: Any) -> Any:
         for name, group in groups.items():
-            kwargs[name] = group(**{f.name: kwargs.pop(f.name) for f in attrs.fields(group)})
+            kwargs[name] = group.from_options(kwargs)
         return handled(**kwargs)
 
     grouped.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]

@@ -1,12 +1,14 @@
-"""The mock's URL map: the two API paths of the spec and the CDN stand-in."""
+"""The mock's URL map: the spec's operations (``veo._operations``) and the CDN stand-in."""
 
 from __future__ import annotations
 
-__all__ = ["CREATE_PATH", "TASK_PREFIX", "VIDEO_PREFIX", "route_of", "video_path"]
+from veo._operations import CREATE, GET_TASK, operation_of
 
-CREATE_PATH = "/v1/videos/generations"
-TASK_PREFIX = "/v1/videos/tasks/"
+__all__ = ["VIDEO_PREFIX", "route_of", "video_path"]
+
 VIDEO_PREFIX = "/cdn/videos/"
+"""Where the mock serves videos: its own stand-in for the vendor's CDN, not the API."""
+ROUTES = {CREATE.id: "create", GET_TASK.id: "get"}
 
 
 def video_path(task_id: str) -> str:
@@ -18,8 +20,5 @@ def route_of(method: str, path: str) -> str:
     """Name the route a request is for: ``create``, ``get``, ``video`` or ``other``."""
     if path.startswith(VIDEO_PREFIX):
         return "video"
-    if method == "POST" and path == CREATE_PATH:
-        return "create"
-    if method == "GET" and path.startswith(TASK_PREFIX):
-        return "get"
-    return "other"
+    found = operation_of(method, path)
+    return "other" if found is None else ROUTES.get(found[0].id, "other")

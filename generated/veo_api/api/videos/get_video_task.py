@@ -30,6 +30,29 @@ def _get_kwargs(
     return _kwargs
 
 
+METHOD = "GET"
+"""The HTTP method."""
+PATH = "/v1/videos/tasks/{task_id}"
+"""The path, as the spec writes it (``{name}`` stands for each path parameter)."""
+
+
+def request_args(
+    task_id: str,
+    *,
+    authorization: str,
+) -> dict[str, Any]:
+    """The ``httpx`` request arguments of this operation: ``method``, ``url`` (the path,
+    its parameters escaped), and ``headers``, ``json``, ``params``, ... as the spec asks.
+
+    What ``sync_detailed`` and ``asyncio_detailed`` send, for callers with their own
+    ``httpx`` client (added to the generator's output by ``openapi/templates/``).
+    """
+    return _get_kwargs(
+        task_id=task_id,
+        authorization=authorization,
+    )
+
+
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorBody | VideoTask:
