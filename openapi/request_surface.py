@@ -5,7 +5,7 @@ for the docs.
 request body of ``createVideoGeneration`` in the effective spec and the generated model
 for it (to name each enum field's generated class), and writes:
 
-- ``veo_api/request_fields.py``: ``FIELDS`` (each field's name, JSON type, enum values
+- ``generated/veo_api/request_fields.py``: ``FIELDS`` (each field's name, JSON type, enum values
   and class, ``required``, ``maxItems``, description), ``RequestModel`` (the fields as a
   frozen attrs class, which ``veo.VideoRequest`` extends with its checks) and
   ``RequestFields`` (the same as a ``TypedDict``, which types the keyword arguments of
