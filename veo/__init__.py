@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from veo import _errors
 from veo._client import AsyncVeo, Veo
 from veo._errors import *  # noqa: F403 (the error tree, listed once: _errors.__all__)
+from veo._http import ObservedExchange
 from veo._models import GenerationResult, TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
 from veo._retry import RetryPolicy
@@ -37,6 +38,7 @@ __all__ = [
     "DefaultHttpxClient",
     "GenerationResult",
     "GenerationType",
+    "ObservedExchange",
     "PollSchedule",
     "Problem",
     "RetryPolicy",

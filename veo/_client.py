@@ -35,8 +35,10 @@ from veo._errors import (
 from veo._http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     NO_FREE_CONNECTION,
+    OPERATION_EXTENSION,
     Deadline,
     Exchange,
+    ExchangeObserver,
     absolute_url,
     build_create,
     build_get,
@@ -45,6 +47,7 @@ from veo._http import (
 )
 from veo._logs import logging_from_env
 from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
+from veo._operations import CREATE, GET_TASK
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
 from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host
@@ -269,6 +272,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         # every connection at each step.
         self._slots = self._new_slots()
         self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
+        self._observers: tuple[ExchangeObserver, ...] = ()
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
@@ -324,11 +328,28 @@ class _BaseClient(Generic[HttpT, SleepT]):
     def _create_request(self, request: VideoRequest) -> httpx.Request:
         model = request.to_model()
         built = self._api_request(build_create(model, self._authorization()))
-        logger.debug("creating a task: POST %s", built.url)
+        built.extensions[OPERATION_EXTENSION] = CREATE.id
+        logger.debug("creating a task: %s %s", built.method, built.url)
         return built
 
     def _get_request(self, task: VideoTask | str) -> httpx.Request:
-        return self._api_request(build_get(task_id_of(task), self._authorization()))
+        built = self._api_request(build_get(task_id_of(task), self._authorization()))
+        built.extensions[OPERATION_EXTENSION] = GET_TASK.id
+        return built
+
+    @contextlib.contextmanager
+    def observing(self, observer: ExchangeObserver) -> Iterator[None]:
+        """Call ``observer`` with every HTTP exchange this client makes while the block
+        runs: each ``ObservedExchange`` (request, status, headers, the body as the
+        client read it, time taken, the error it ended in), the key redacted. ``veo
+        generate --record`` records through it. An observer that raises is logged
+        (``veo`` logger, WARNING), never raised into the call.
+        """
+        self._observers = (*self._observers, observer)
+        try:
+            yield
+        finally:
+            self._observers = tuple(o for o in self._observers if o is not observer)
 
     def _download_request(self, url: str) -> httpx.Request:
         request = self._http.build_request("GET", url, headers=self._headers)
@@ -360,6 +381,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
             timeouts=self._timeouts,
             max_bytes=None if video else self.max_response_bytes,
             video_host=video,
+            observers=self._observers,
         )
 
     def _safe_create(self) -> bool:

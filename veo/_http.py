@@ -56,9 +56,12 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "FORWARDED",
     "NO_FREE_CONNECTION",
+    "OPERATION_EXTENSION",
     "REQUEST_ID_HEADERS",
     "Deadline",
     "Exchange",
+    "ExchangeObserver",
+    "ObservedExchange",
     "build_create",
     "build_get",
     "parse_created",
@@ -207,6 +210,47 @@ def redacted(error: BaseException, secret: Secret) -> BaseException:
     return error
 
 
+OPERATION_EXTENSION = "veo.operation"
+"""The ``httpx.Request.extensions`` key naming the operation an API request is for."""
+
+
+@attrs.frozen
+class ObservedExchange:
+    """One HTTP exchange of a client, as its observers see it, the key redacted.
+
+    Attributes:
+        operation: ``"createVideoGeneration"`` or ``"getVideoTask"``; None for the video
+            host.
+        method: the request's method.
+        url: the request's URL.
+        request_headers: the request's headers (the key shows as ``***``).
+        request_body: the request's body (None: none).
+        status: the answer's status; None when no answer came.
+        headers: the answer's headers.
+        body: the answer's body as the client read it (never more than
+            ``max_response_bytes``); None for a video, which went to its file.
+        seconds: how long the exchange took.
+        attempt: which try at the call this was (1 for the first).
+        error: the ``veo`` error the exchange ended in, or None.
+    """
+
+    operation: str | None
+    method: str
+    url: str
+    request_headers: Mapping[str, str]
+    request_body: bytes | None
+    status: int | None
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None
+    seconds: float
+    attempt: int
+    error: VeoError | None = None
+
+
+ExchangeObserver = Callable[[ObservedExchange], object]
+"""Called with every exchange a client makes (see ``Veo.observing``)."""
+
+
 @attrs.define(eq=False)
 class Exchange:
     """One request and its response, read under a deadline and a size cap.
@@ -226,6 +270,7 @@ class Exchange:
         video_host: the answer comes from the video host, where 403/404/410 mean
             an expired link.
         attempt: which try at the call this is (1 for the first), for the log.
+        observers: called with the exchange, redacted, once it is over.
     """
 
     _secret: Secret
@@ -235,6 +280,7 @@ class Exchange:
     _max_bytes: int | None = attrs.field(default=DEFAULT_MAX_RESPONSE_BYTES, kw_only=True)
     _video_host: bool = attrs.field(default=False, kw_only=True)
     _attempt: int = attrs.field(default=1, kw_only=True)
+    _observers: tuple[ExchangeObserver, ...] = attrs.field(default=(), kw_only=True)
     _chunks: list[bytes] = attrs.field(init=False, factory=list)
     _size: int = attrs.field(init=False, default=0)
     _request: httpx.Request | None = attrs.field(init=False, default=None)
@@ -262,8 +308,37 @@ class Exchange:
             outcome = exc
             raise
         finally:
-            if self._request is not None and logger.isEnabledFor(logging.DEBUG):
-                self._log(outcome)
+            if self._request is not None:
+                if logger.isEnabledFor(logging.DEBUG):
+                    self._log(outcome)
+                if self._observers:
+                    self._notify(outcome)
+
+    def _notify(self, outcome: BaseException | None) -> None:
+        """Hand the exchange, redacted, to each observer. An observer that fails is
+        logged, never raised: it must not turn a paid create into an error."""
+        assert self._request is not None
+        request, response, redact = self._request, self._response, self._secret.redact
+        observed = ObservedExchange(
+            operation=request.extensions.get(OPERATION_EXTENSION),
+            method=request.method,
+            url=redact(str(request.url)),
+            request_headers={k: redact(v) for k, v in request.headers.items()},
+            request_body=request.content or None,
+            status=None if response is None else response.status_code,
+            headers=tuple(
+                (k, redact(v)) for k, v in (response.headers if response else {}).items()
+            ),
+            body=None if response is None or self._video_host else self._redacted_body(),
+            seconds=time.perf_counter() - self._started,
+            attempt=self._attempt,
+            error=outcome if isinstance(outcome, VeoError) else None,
+        )
+        for observer in self._observers:
+            try:
+                observer(observed)
+            except Exception:
+                logger.warning("an exchange observer failed", exc_info=True)
 
     def _log(self, outcome: BaseException | None) -> None:
         """One DEBUG line: method, host and path (never the query, which can hold a
@@ -284,6 +359,21 @@ class Exchange:
             f"{f', request id {request_id}' if request_id else ''})"
         )
         logger.debug("%s", self._secret.redact(line))
+
+    def _redacted_body(self) -> bytes:
+        """The body read, with the key redacted where it shows (JSON is decoded first,
+        so an escaped key is found too)."""
+        content = self.content
+        text = content.decode("utf-8", errors="replace")
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            cleaned = self._secret.redact(text)
+            return content if cleaned == text else cleaned.encode("utf-8")
+        redacted_value = self._secret.redact_value(value)
+        if redacted_value == value:
+            return content
+        return json.dumps(redacted_value, ensure_ascii=False).encode("utf-8")
 
     def answered(self, response: httpx.Response) -> httpx.Response:
         """Note the response (its headers are in), for the log and the errors."""

@@ -47,7 +47,7 @@ from typing import Any
 
 import attrs
 
-from veo._http import REQUEST_ID_HEADERS
+from veo._http import REQUEST_ID_HEADERS, ObservedExchange
 from veo._models import VideoTask
 from veo._mp4 import Mp4Check
 from veo._operations import operation_of
@@ -261,6 +261,21 @@ class Recorder:
         )
         self.exchanges.append(exchange)
         return exchange
+
+    def observe(self, exchange: ObservedExchange) -> None:
+        """Keep an exchange a client observed (``Veo.observing``): the answer's body
+        as the client read it, a video by what ``video_saved`` adds later."""
+        self.add(
+            None,
+            method=exchange.method,
+            url=exchange.url,
+            request_headers=exchange.request_headers,
+            request_body=exchange.request_body,
+            status=exchange.status,
+            headers=exchange.headers,
+            body=exchange.body,
+            seconds=exchange.seconds,
+        )
 
     def video_saved(self, file: Path, keep: bool) -> None:
         """Describe the last video fetched by the file it was saved to (its size and

@@ -121,3 +121,42 @@ def test_a_baseline_that_is_not_one_is_refused(run_veo: Run, tmp_path: Path) -> 
 
     assert 2 == result.returncode
     assert "base.json is not a duomi-veo-baseline file" in result.stderr
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])
+def test_generate_follows_a_redirecting_video_link_with_or_without_record(
+    run_veo: Run, veo_mock: MockServer, tmp_path: Path, record: bool
+) -> None:
+    veo_mock.faults.add(parse_rule("redirect,route=video"))
+
+    result = run_veo(
+        "generate", "a cat", "--out", "v.mp4", *(["--record", "rec"] if record else [])
+    )
+
+    assert 0 == result.returncode, result.stderr
+    assert (tmp_path / "v.mp4").read_bytes()[4:8] == b"ftyp"
+    videos = [e for e in veo_mock.state.log if e.route == "video"]
+    assert [302, 200] == [e.status for e in videos]
+    if record:
+        document = json.loads((tmp_path / "rec" / "recording.json").read_text(encoding="utf-8"))
+        download = document["exchanges"][-1]
+        assert ("download", 200) == (download["label"], download["status"])
+        assert download["video"]["boxes"][0] == "ftyp"
+
+
+def test_an_api_answer_past_the_size_cap_is_refused_alike_with_or_without_record(
+    run_veo: Run, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    # 9 MiB of padding: past the client's 8 MiB cap on an API answer.
+    veo_mock.faults.add(parse_rule(f"oversized,route=create,bytes={9 * 1024 * 1024}"))
+
+    plain = run_veo("generate", "a cat", "--json")
+    recorded = run_veo("generate", "a cat", "--json", "--record", "rec")
+
+    assert 6 == plain.returncode == recorded.returncode, recorded.stderr
+    assert only_json(plain.stdout)["error"]["type"] == only_json(recorded.stdout)["error"]["type"]
+    assert "larger than the 8388608 bytes allowed" in only_json(recorded.stdout)["error"]["message"]
+    document = json.loads((tmp_path / "rec" / "recording.json").read_text(encoding="utf-8"))
+    (create,) = document["exchanges"]
+    assert ("create", 200) == (create["label"], create["status"])
+    assert len(json.dumps(create["body"])) <= 8 * 1024 * 1024

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import attrs
-import httpx
 import typer
 import typer.core
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -406,40 +405,11 @@ def _recorded(client: Veo, directory: Path | None) -> Iterator[Recorder | None]:
     if directory is None:
         yield None
         return
-    http = client._http
-    base = str(client.base_url).rstrip("/") + "/"
-    recorder = Recorder(client._secret, base, "veo generate")
-    started: dict[int, float] = {}
-
-    def on_request(request: httpx.Request) -> None:
-        started[id(request)] = time.perf_counter()
-
-    def on_response(response: httpx.Response) -> None:
-        request = response.request
-        api = str(request.url).startswith(base)
-        if api:
-            response.read()  # an API answer is small; the client reads it from memory
-        recorder.add(
-            None,
-            method=request.method,
-            url=str(request.url),
-            request_headers=request.headers,
-            request_body=request.content,
-            status=response.status_code,
-            headers=response.headers.items(),
-            body=response.content if api else None,
-            seconds=time.perf_counter() - started.pop(id(request), time.perf_counter()),
-        )
-
-    hooks = http.event_hooks
-    http.event_hooks = {
-        "request": [*hooks["request"], on_request],
-        "response": [*hooks["response"], on_response],
-    }
+    recorder = Recorder(client._secret, str(client.base_url), "veo generate")
     try:
-        yield recorder
+        with client.observing(recorder.observe):
+            yield recorder
     finally:
-        http.event_hooks = hooks
         path = recorder.recording().save(directory)
         count = len(recorder.exchanges)
         stderr.print(f"recorded {count} exchange(s), redacted, in {path}", markup=False)

@@ -64,7 +64,9 @@ class Fault(enum.StrEnum):
     NON_JSON = "non-json"
     """Run the handler, then answer 200 with an HTML page."""
     OVERSIZED = "oversized"
-    """Run the handler, then answer with the real body padded past 1 MiB."""
+    """Run the handler, then answer with the real body padded past 1 MiB (``bytes``)."""
+    REDIRECT = "redirect"
+    """Answer a video request with a 302 to the same video at a signed link, as CDNs do."""
     TASK_FAILED = "task-failed"
     """On create: the task ends in state ``error`` with a message."""
     UNKNOWN_STATE = "unknown-state"
@@ -112,6 +114,8 @@ class FaultRule:
     status: int | None = None
     retry_after: int = 1
     latency: float = 0.2
+    size: int = attrs.field(default=OVERSIZE_BYTES, validator=[attrs.validators.ge(0)])
+    """``oversized``: the padding's length in bytes."""
 
     def matches(self, route: str) -> bool:
         """Whether this rule is about ``route``; task faults only ever hit creates."""
@@ -148,7 +152,7 @@ def parse_rule(text: str) -> FaultRule:
     except ValueError:
         names = ", ".join(f.value for f in Fault)
         raise ValueError(f"unknown fault {fault!r}; known: {names}") from None
-    known = {"route", "times", "p", "status", "retry-after", "latency"}
+    known = {"route", "times", "p", "status", "retry-after", "latency", "bytes"}
     unknown = set(options) - known
     if unknown:
         raise ValueError(f"unknown fault option(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -160,6 +164,7 @@ def parse_rule(text: str) -> FaultRule:
         status=int(options["status"]) if "status" in options else None,
         retry_after=int(options.get("retry-after", 1)),
         latency=float(options.get("latency", 0.2)),
+        size=int(options.get("bytes", OVERSIZE_BYTES)),
     )
 
 
@@ -291,6 +296,12 @@ class FaultMiddleware:
         elif fault is Fault.RESET_BEFORE:
             await drain(receive)
             await drop_connection(send)
+        elif fault is Fault.REDIRECT and b"signed=" not in scope.get("query_string", b""):
+            await drain(receive)
+            location = scope["path"] + "?signed=1"
+            await send_bytes(send, 302, b"", {"location": location})
+        elif fault is Fault.REDIRECT:
+            await self.app(scope, receive, send)
         elif fault is Fault.DRIFT_BEARER:
             given = headers_of(scope).get("authorization", "")
             if given[:7].lower() == "bearer ":
@@ -324,7 +335,7 @@ class FaultMiddleware:
             except ValueError:
                 body = {}
             if isinstance(body, dict):
-                body["padding"] = "x" * OVERSIZE_BYTES
+                body["padding"] = "x" * rule.size
             await send_json(send, int(start.get("status", 200)), body)
 
     @staticmethod
