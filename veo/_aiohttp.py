@@ -88,7 +88,13 @@ class _Body(httpx.AsyncByteStream):
 
 
 class _Transport(httpx_aiohttp.AiohttpTransport):
-    def get_client(self) -> aiohttp.ClientSession:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The session comes from the transport's documented client= factory, made in
+        # the event loop of the first request: no cookies of its own (httpx's jar
+        # keeps them), and no connection limit where httpx has none.
+        super().__init__(*args, **{**kwargs, "client": self._session})
+
+    def _session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
             limit=self.limits.max_connections or 0,  # 0: no limit, as httpx's None
             keepalive_timeout=self.limits.keepalive_expiry,

@@ -19,10 +19,13 @@ Users with their own TLS or proxy set-up build one of these with httpx's argumen
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import http.cookiejar
+import itertools
 import os
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -69,20 +72,39 @@ class BoundedCookieJar(http.cookiejar.CookieJar):
     def __init__(self, policy: http.cookiejar.CookiePolicy | None = None) -> None:
         super().__init__(policy)
         self._stored: dict[tuple[str, str, str], None] = {}  # oldest first
+        # Our own lock, for the order of storing only: the jar's is private, and
+        # extract_cookies holds it while it calls set_cookie, so the jar's own calls
+        # (its set_cookie and clear) are made outside ours, never under it.
+        self._order_lock = threading.Lock()
 
     def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
-        with self._cookies_lock:  # type: ignore[attr-defined]  # the jar's own RLock
-            super().set_cookie(cookie)
-            key = (cookie.domain, cookie.path, cookie.name)
+        super().set_cookie(cookie)
+        key = (cookie.domain, cookie.path, cookie.name)
+        with self._order_lock:
             self._stored.pop(key, None)
             self._stored[key] = None
-            while len(self) > MAX_COOKIES and self._stored:
-                oldest = next(iter(self._stored))
-                del self._stored[oldest]
-                try:
-                    self.clear(*oldest)
-                except KeyError:  # expired or cleared meanwhile
-                    continue
+            evicted = list(itertools.islice(self._stored, max(0, len(self._stored) - MAX_COOKIES)))
+        for oldest in evicted:
+            with contextlib.suppress(KeyError):  # expired or cleared meanwhile
+                self.clear(*oldest)
+
+    def clear(
+        self, domain: str | None = None, path: str | None = None, name: str | None = None
+    ) -> None:
+        """Same as ``CookieJar.clear``; the cookies cleared leave the storing order too
+        (the jar clears expired and deleted cookies through it)."""
+        try:
+            super().clear(domain, path, name)
+        finally:
+            with self._order_lock:
+                for key in [
+                    key
+                    for key in self._stored
+                    if domain in (None, key[0])
+                    and path in (None, key[1])
+                    and name in (None, key[2])
+                ]:
+                    del self._stored[key]
 
 
 def pool_limits(size: int) -> httpx.Limits:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import http.cookiejar
 
 import httpx
 
 import veo
-from veo._transport import MAX_COOKIES
+from veo._transport import MAX_COOKIES, BoundedCookieJar
 
 from ..helpers import HoldingServer
 
@@ -69,3 +71,31 @@ def test_a_server_setting_a_new_cookie_every_time_cannot_grow_the_jar_without_li
     assert MAX_COOKIES == len(sent)
     assert f"c{MAX_COOKIES + 29}=x" in sent  # the newest are kept, the oldest dropped
     assert "c1=x" not in sent
+
+
+def _cookie(name: str) -> http.cookiejar.Cookie:
+    return http.cookiejar.Cookie(
+        0, name, "x", None, False, "api.test", False, False, "/", True, False,
+        None, False, None, None, {},
+    )  # fmt: skip
+
+
+def test_cookies_the_service_deletes_leave_room_and_threads_keep_the_bound() -> None:
+    jar = BoundedCookieJar()
+    for n in range(MAX_COOKIES):
+        jar.set_cookie(_cookie(f"old{n}"))
+    for n in range(10):  # what a Max-Age=0 answer does
+        jar.clear("api.test", "/", f"old{n}")
+
+    def store(thread: int) -> None:
+        for n in range(200):
+            jar.set_cookie(_cookie(f"t{thread}-{n}"))
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(store, range(8)))
+    jar.set_cookie(_cookie("newest"))
+
+    names = {cookie.name for cookie in jar}
+    assert MAX_COOKIES == len(names)
+    assert "newest" in names
+    assert not any(name.startswith("old") for name in names)

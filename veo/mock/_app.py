@@ -14,7 +14,6 @@ with warnings.catch_warnings():
     from connexion import AsyncApp, request
     from connexion.options import SwaggerUIOptions
     from connexion.resolver import Resolver
-    from connexion.security import ApiKeySecurityHandler
 
 from veo._rules import resolve_body
 from veo._spec import load_spec
@@ -69,17 +68,27 @@ def _handlers(state: MockState, shapes: AnswerShapes) -> dict[str, Callable[...,
     }
 
 
-def _security(state: MockState) -> type[ApiKeySecurityHandler]:
-    def check(api_key: str, required_scopes: Any = None) -> dict[str, Any] | None:
-        return {"sub": "mock-user"} if state.key_is_valid(api_key) else None
+STATE_KEY = "veo.mock.state"
+"""Where the mock's state rides in each request's ASGI scope, for :func:`key_info`."""
 
-    class MockKeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]
-        """Accepts the mock's keys, raw or as ``Bearer <key>``."""
 
-        def _resolve_func(self, security_scheme: Any) -> Callable[..., Any]:
-            return check
+def key_info(api_key: str, required_scopes: Any = None, *, request: Any) -> dict[str, str] | None:
+    """connexion's ``x-apikeyInfoFunc``: the mock's keys, raw or as ``Bearer <key>``."""
+    state: MockState = request.scope[STATE_KEY]
+    return {"sub": "mock-user"} if state.key_is_valid(api_key) else None
 
-    return MockKeyHandler
+
+def _with_key_check(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with every API key scheme checked by :func:`key_info` (the spec
+    extension connexion documents for it)."""
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    checked = {
+        name: {**scheme, "x-apikeyInfoFunc": f"{__name__}.{key_info.__name__}"}
+        if isinstance(scheme, dict) and scheme.get("type") == "apiKey"
+        else scheme
+        for name, scheme in schemes.items()
+    }
+    return {**spec, "components": {**spec.get("components", {}), "securitySchemes": checked}}
 
 
 class _Router:
@@ -93,7 +102,7 @@ class _Router:
         if scope["type"] == "http" and scope["path"].startswith(VIDEO_PREFIX):
             await serve_video(self.state, scope, receive, send)
             return
-        await self.api(scope, receive, send)
+        await self.api({**scope, STATE_KEY: self.state}, receive, send)
 
 
 class MockApp:
@@ -123,13 +132,9 @@ class MockApp:
                 "the mock's answers do not fit the spec it would serve: "
                 + "; ".join(shapes.problems)
             )
-        api = AsyncApp(
-            __name__,
-            security_map={"apiKey": _security(state)},
-            swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
-        )
+        api = AsyncApp(__name__, swagger_ui_options=SwaggerUIOptions(swagger_ui=False))
         api.add_api(
-            self.spec,
+            _with_key_check(self.spec),
             resolver=Resolver(function_resolver=_handlers(state, shapes).__getitem__),
             validate_responses=validate_responses,
             pythonic_params=False,
