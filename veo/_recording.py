@@ -50,7 +50,7 @@ import attrs
 from veo._http import REQUEST_ID_HEADERS, ObservedExchange
 from veo._models import VideoTask
 from veo._mp4 import Mp4Check
-from veo._operations import operation_of
+from veo._operations import CREATE, GET_TASK, operation_of
 from veo._secret import Secret
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "Recorder",
     "Recording",
     "RecordingError",
+    "created_id",
     "task_of",
 ]
 
@@ -70,7 +71,7 @@ FILE = "recording.json"
 VIDEOS = "videos"
 KEPT_HEADERS = frozenset({"content-type", "retry-after", "www-authenticate", *REQUEST_ID_HEADERS})
 KEPT_PREFIXES = ("x-ratelimit-", "ratelimit-")
-LABELS = {"createVideoGeneration": "create", "getVideoTask": "poll", "video": "download"}
+LABELS = {CREATE.id: "create", GET_TASK.id: "poll", "video": "download"}
 
 
 class RecordingError(ValueError):
@@ -219,19 +220,19 @@ class Recorder:
         operation, path, task_id = self._locate(method, url)
         label = label or LABELS.get(operation, operation)
         decoded = _decoded(body) if body is not None else None
-        if operation == "createVideoGeneration" and status == 200 and isinstance(decoded, dict):
-            created = decoded.get("id") or decoded.get("task_id")
-            if isinstance(created, str) and created:
+        if operation == CREATE.id and status == 200:
+            created = created_id(decoded)
+            if created is not None:
                 task_id = created
                 self._created[created] = now
-        if operation == "getVideoTask" and status == 200 and task_id:
+        if operation == GET_TASK.id and status == 200 and task_id:
             task = task_of(decoded)
             for url_of_video in task.video_urls if task else ():
                 self._video_task[url_of_video] = task_id
         since = None
-        if task_id in self._created and operation != "createVideoGeneration":
+        if task_id in self._created and operation != CREATE.id:
             since = round(now - self._created[task_id], 4)
-        elif operation == "createVideoGeneration" and task_id:
+        elif operation == CREATE.id and task_id:
             since = 0.0
         video_facts = None
         if operation == "video":
@@ -335,5 +336,13 @@ def task_of(body: Any) -> VideoTask | None:
     """A recorded task answer, read as the client reads it (None: not a task)."""
     try:
         return VideoTask.from_json(body)
+    except ValueError:
+        return None
+
+
+def created_id(body: Any) -> str | None:
+    """The task id in a create answer, read as the client reads it (None: none)."""
+    try:
+        return VideoTask.from_created(body).id
     except ValueError:
         return None

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 import yaml
@@ -117,6 +118,20 @@ def test_the_create_answer_is_read_through_the_listed_fields_only() -> None:
     seen = read_keys(veo.VideoTask.from_created, {"task_id": "t", "state": "x", "cost": 1})
 
     assert {"id", "task_id"} == seen == paths("createVideoGeneration")
+
+
+def test_recordings_and_the_baseline_read_answers_through_the_listed_fields_only() -> None:
+    """Not only the client: the other readers of an answer go through the table too."""
+    from veo._recording import RecordedExchange, created_id
+    from veo.check._baseline import shapes
+
+    created = read_keys(created_id, {"task_id": "t", "state": "x", "cost": 1})
+    exchange = RecordedExchange("poll", "getVideoTask", "GET", "/x", 200)
+    baseline = read_keys(lambda body: shapes([attrs.evolve(exchange, body=body)]), TASK)
+
+    assert {"id", "task_id"} == created == paths("createVideoGeneration")
+    assert {"state"} == baseline  # the rest it walks as shapes, not as fields it reads
+    assert baseline <= paths("getVideoTask")
 
 
 def test_error_answers_are_read_through_the_listed_fields_only() -> None:

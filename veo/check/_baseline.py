@@ -27,6 +27,8 @@ from typing import Any
 
 import attrs
 
+from veo import _wire as wire
+from veo._operations import GET_TASK
 from veo._recording import RecordedExchange
 from veo.check._schema import _json_type
 
@@ -76,8 +78,8 @@ def shapes(exchanges: Iterable[RecordedExchange]) -> Shapes:
             continue
         for path, kind in _paths(exchange.body):
             shape.setdefault(f"field {path}", set()).add(kind)
-        state = exchange.body.get("state") if isinstance(exchange.body, dict) else None
-        if exchange.operation == "getVideoTask" and isinstance(state, str):
+        state = wire.TASK_STATE.get(exchange.body)
+        if exchange.operation == GET_TASK.id and isinstance(state, str):
             shape["states"].add(state)
     return {
         where: {name: sorted(values) for name, values in sorted(shape.items())}

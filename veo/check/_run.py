@@ -19,7 +19,7 @@ from veo._models import TaskState, VideoRequest, VideoTask
 from veo._mp4 import Mp4Check
 from veo._operations import CREATE, GET_TASK
 from veo._polling import PollSchedule
-from veo._recording import RecordedExchange, Recorder, Recording
+from veo._recording import RecordedExchange, Recorder, Recording, created_id
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
 from veo._secret import Secret
 from veo._transport import CALL_REMAINING, DefaultHttpxClient
@@ -340,8 +340,8 @@ def _spend_one(
     response = session.send("spend-create", CREATE.method, url, authorization, json=body)
     session.add(_conforms("spend-create", response, CREATE.id, f"create {mode}"))
     created, _ = _body(response)
-    task_id = created.get("id") if isinstance(created, dict) else None
-    if response.status_code != 200 or not isinstance(task_id, str) or not task_id:
+    task_id = created_id(created)
+    if response.status_code != 200 or task_id is None:
         return SpendRun(None, mode)
     if on_created is not None:
         on_created(task_id, body)

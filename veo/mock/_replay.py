@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from veo._recording import FILE, RecordedExchange, Recording, task_of
+from veo._recording import FILE, RecordedExchange, Recording, created_id, task_of
 from veo.check._schema import Drift, drifts
 from veo.mock._asgi import (
     ASGIApp,
@@ -230,8 +230,9 @@ class ReplayMiddleware:
             built = json.loads(content)
         except ValueError:
             return _NOT_REPLAYED
-        task_id = built.get("id") if isinstance(built, dict) else None
-        if not isinstance(task_id, str):
+        answered = task_of(built)
+        task_id = created_id(built) if route == "create" else answered.id if answered else None
+        if task_id is None:
             return _NOT_REPLAYED
         if route == "create" and replay.created is not None:
             return replay.created_answer(task_id)
