@@ -537,14 +537,14 @@ async def run_batch_command(
 ) -> None:
     """What ``veo batch FILE --out DIR --concurrency N --json`` runs, minus argument
     parsing and the summary table: the lock, the journal, every job."""
-    from veo.cli._app import _run_jobs
     from veo.cli._batch import JOURNAL_NAME, Journal, batch_lock
+    from veo.cli._batch_run import run_jobs
 
     with batch_lock(out_dir):
         journal = Journal(out_dir / JOURNAL_NAME)
         try:
             journal.register(jobs)
-            await _run_jobs(jobs, journal, out_dir, options, concurrency, False, 600, False)
+            await run_jobs(jobs, journal, out_dir, options, concurrency, False, 600, False)
         finally:
             journal.close()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from veo.cli._app import _stops_as_ctrl_c
+from veo.cli._signals import stops_as_ctrl_c
 from veo.mock import Lifecycle, parse_rule
 from veo.testing import MockServer
 
@@ -134,7 +134,7 @@ def test_a_stop_signal_is_ctrl_c_even_when_ctrl_c_is_ignored_and_handlers_are_pu
     inherited = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as from a terminal
     ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
     try:
-        with _stops_as_ctrl_c():
+        with stops_as_ctrl_c():
             assert callable(signal.getsignal(signal.SIGTERM))  # else raising it kills pytest
             with pytest.raises(KeyboardInterrupt):
                 signal.raise_signal(signal.SIGTERM)
@@ -152,7 +152,7 @@ def test_outside_the_main_thread_no_handler_is_installed() -> None:
     seen: list[object] = []
 
     def run() -> None:
-        with _stops_as_ctrl_c():
+        with stops_as_ctrl_c():
             seen.append(signal.getsignal(signal.SIGTERM))
 
     thread = threading.Thread(target=run)

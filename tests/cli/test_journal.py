@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import veo.cli._app
+import veo.cli._batch_run
 from veo import VideoRequest
-from veo.cli._app import _run_jobs
 from veo.cli._batch import Job, Journal, Unrecorded, _Update, parse_batch, run_batch
+from veo.cli._batch_run import run_jobs
 from veo.mock import Lifecycle
 from veo.testing import MockServer
 
@@ -185,13 +185,13 @@ def test_a_batch_keeps_at_most_its_connection_cap_in_flight(
 ) -> None:
     # Eight jobs at once against a server that holds each answer: with the cap at 3,
     # never more than three requests (and connections) at a time.
-    monkeypatch.setattr(veo.cli._app, "MAX_CONNECTIONS", 3)
+    monkeypatch.setattr(veo.cli._batch_run, "MAX_CONNECTIONS", 3)
     jobs, journal = registered_batch(tmp_path, 8)
     options = {"api_key": "k", "base_url": ""}
     try:
         with HoldingServer(hold=0.05) as server:
             options["base_url"] = server.url
-            asyncio.run(_run_jobs(jobs, journal, tmp_path, options, 8, False, 30, False))
+            asyncio.run(run_jobs(jobs, journal, tmp_path, options, 8, False, 30, False))
     finally:
         journal.close()
 

@@ -1,0 +1,156 @@
+"""Options several commands share, and ``Service``: where a command's calls go."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import attrs
+import typer
+
+from veo._client import Veo
+from veo._errors import ConfigurationError
+from veo._polling import PollSchedule
+from veo._secret import check_key
+from veo.cli import missing_extra
+from veo.cli._output import stderr
+
+# Options shared by several commands (the groups below hold the ones that go together).
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(help="Read the API key from this file (default: DUOMI_API_KEY).", dir_okay=False),
+]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option(help="API base URL (default: DUOMI_BASE_URL, then the vendor's).")
+]
+MockOpt = Annotated[
+    bool, typer.Option("--mock", help="Use an embedded mock server: no key, no cost.")
+]
+TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the task.", min=1)]
+ImageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--image",
+        metavar="URL",
+        help=(
+            "Image URL; repeat for more: 1-2 for FIRST&LAST (first and last frame), "
+            "1-3 for REFERENCE."
+        ),
+        show_default=False,
+    ),
+]
+# A string, not a Path: a trailing "/" marks a directory that does not exist yet.
+OutOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="PATH", help="File, or directory (ending in / or existing; named after the task)."
+    ),
+]
+
+
+class Pace(enum.StrEnum):
+    """``veo mock --pace``."""
+
+    POLLS = "polls"
+    TIME = "time"
+
+
+RECORDING_HELP = (
+    "Write every request and answer, redacted, to this directory (recording.json: what "
+    "veo mock --replay serves)."
+)
+KeepVideoOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-video", help="Keep the video itself in the recording (else its size and boxes)."
+    ),
+]
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace a file already at the destination.")
+]
+
+# The embedded mock moves with the clock; poll it often so the demo is quick.
+MOCK_POLLS = PollSchedule(initial=0.5, factor=1.5, max_delay=1.0)
+
+
+def needs_extra(error: ModuleNotFoundError, what: str, extra: str) -> Exception:
+    """The error for a missing optional dependency: the one ``pip install`` that fixes it."""
+    fix = missing_extra(error, "cli", extra)
+    if fix is None:
+        return error
+    return ConfigurationError(f"{what} needs the {extra} extra: {fix}")
+
+
+def _api_key(api_key_file: Path | None) -> str | None:
+    if api_key_file is None:
+        return None
+    try:
+        key = api_key_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--api-key-file: cannot read {api_key_file}: {exc.strerror}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"--api-key-file: {api_key_file} is not UTF-8 text (byte {exc.start + 1})"
+        ) from None
+    return check_key(key, f"--api-key-file {api_key_file}")
+
+
+@attrs.frozen
+class Service:
+    """Where a command's calls go: ``--mock``, ``--api-key-file``, ``--base-url``."""
+
+    mock: MockOpt = False
+    api_key_file: KeyFileOpt = None
+    base_url: BaseUrlOpt = None
+
+    @classmethod
+    def parameters(cls) -> list[inspect.Parameter]:
+        """The command's parameters for these options, as Typer reads them."""
+        hints = typing.get_type_hints(cls, include_extras=True)
+        return [
+            inspect.Parameter(
+                field.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=hints[field.name],
+                default=field.default,
+            )
+            for field in attrs.fields(cls)
+        ]
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> Service:
+        """Take these options out of a command's keyword arguments."""
+        return cls(**{field.name: options.pop(field.name) for field in attrs.fields(cls)})
+
+    @contextmanager
+    def options(self) -> Iterator[dict[str, Any]]:
+        """Client options for the real service, or for an embedded mock kept running."""
+        if not self.mock:
+            yield {"api_key": _api_key(self.api_key_file), "base_url": self.base_url}
+            return
+        try:
+            from veo.mock import Lifecycle, MockServer, MockSpecError
+        except ModuleNotFoundError as exc:
+            raise needs_extra(exc, "--mock", "mock") from None
+        lifecycle = Lifecycle(pace="time", pending_steps=1, running_steps=4)
+        try:
+            server = MockServer(lifecycle=lifecycle)
+        except MockSpecError as exc:
+            raise ConfigurationError(f"--mock: {exc}") from None
+        with server:
+            stderr.print(f"using the embedded mock server at {server.url}", markup=False)
+            yield {"api_key": server.api_key, "base_url": server.url, "poll_schedule": MOCK_POLLS}
+
+    @contextmanager
+    def client(self) -> Iterator[Veo]:
+        """A ``Veo`` client on these options, closed (and any mock stopped) on exit."""
+        with self.options() as options, Veo(**options) as client:
+            yield client

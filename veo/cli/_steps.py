@@ -1,0 +1,115 @@
+"""Steps the single-task commands share: show a task, wait and download with live
+progress, record exchanges, remember tasks in the ledger."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from veo._client import Veo
+from veo._errors import InvalidRequestError, TaskFailedError
+from veo._models import VideoTask
+from veo._recording import Recorder
+from veo._rules import Problem
+from veo.cli._ledger import Ledger, Remembered
+from veo.cli._output import TaskStatusLine, download_bar, emit_json, safe_text, stderr, task_json
+
+
+def show_task(task: VideoTask, as_json: bool, **extra: Any) -> None:
+    if as_json:
+        emit_json({**task_json(task), **extra})
+        return
+    progress = f" {task.progress}%" if task.progress is not None else ""
+    line = f"{safe_text(task.id)}\t{task.state.value}{progress}"
+    if task.message:
+        line += f"\t{safe_text(task.message)}"
+    print(line)
+    times = [
+        f"{label} {moment.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+        for label, moment in (("created", task.created_at), ("updated", task.updated_at))
+        if moment is not None
+    ]
+    if task.action or times:
+        print("\t".join([*([f"action {safe_text(task.action)}"] if task.action else []), *times]))
+    for url in task.video_urls:
+        print(safe_text(url))
+
+
+def wait_showing(client: Veo, task: VideoTask | str, timeout: float, show: bool) -> VideoTask:
+    status = TaskStatusLine(enabled=show)
+    with status.shown():
+        return client.wait(task, timeout=timeout, on_progress=status.update)
+
+
+def download_showing(client: Veo, task: VideoTask, out: str, show: bool, overwrite: bool) -> Path:
+    with download_bar(show, "downloading") as on_progress:
+        return client.download(task, out, overwrite=overwrite, on_progress=on_progress)
+
+
+@contextmanager
+def recorded(client: Veo, directory: Path | None) -> Iterator[Recorder | None]:
+    """``--record DIR``: every exchange of ``client``, redacted, written to ``DIR`` when
+    the block ends, however it ends (a failed run's answers are the useful ones)."""
+    if directory is None:
+        yield None
+        return
+    recorder = Recorder(client._secret, str(client.base_url), "veo generate")
+    try:
+        with client.observing(recorder.observe):
+            yield recorder
+    finally:
+        path = recorder.recording().save(directory)
+        count = len(recorder.exchanges)
+        stderr.print(f"recorded {count} exchange(s), redacted, in {path}", markup=False)
+
+
+def remembered() -> Remembered:
+    """The task ledger, as the commands write it (a failed write warns once)."""
+    return Remembered(Ledger(), lambda line: stderr.print(safe_text(line), markup=False))
+
+
+def destination_of(out: str) -> str:
+    """``--out`` as an absolute path, a trailing separator (a directory) kept."""
+    absolute = os.path.abspath(out)
+    return absolute + os.sep if out.endswith(("/", os.sep)) else absolute
+
+
+def finish(
+    client: Veo,
+    ledger: Remembered,
+    task_id: str,
+    out: str,
+    timeout: float,
+    show: bool,
+    overwrite: bool = False,
+) -> tuple[VideoTask, Path]:
+    """Wait for a task and download its video, noting both in the ledger."""
+    try:
+        finished = wait_showing(client, task_id, timeout, show)
+    except TaskFailedError as exc:
+        ledger.update(task_id, state=str(exc.task.state))
+        raise
+    ledger.update(task_id, state=str(finished.state))
+    path = download_showing(client, finished, out, show, overwrite)
+    ledger.update(task_id, file=str(path))
+    return finished, path
+
+
+def since_seconds(value: str) -> float:
+    """``--since``: ``90m``, ``12h``, ``7d``, or a date or time (``2026-11-30``, ISO 8601)."""
+    units = {"m": 60, "h": 3600, "d": 86400}
+    text = value.strip()
+    if text[:-1].isdigit() and text[-1:] in units:
+        return time.time() - int(text[:-1]) * units[text[-1]]
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequestError(
+            [Problem("--since", f"{value!r} is not 90m, 12h, 7d or an ISO date/time")]
+        ) from None
+    return moment.timestamp()

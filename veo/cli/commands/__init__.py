@@ -1,0 +1,1 @@
+"""The ``veo`` commands, one module each; importing one registers it."""

@@ -1,0 +1,142 @@
+"""``veo batch``: many videos from a JSONL file, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from veo._client import DEFAULT_WAIT_TIMEOUT
+from veo.cli._batch import JOURNAL_NAME, Journal, Unrecorded, batch_lock, parse_batch, recorded_rows
+from veo.cli._batch_run import batch_entries, batch_summary, run_jobs, spend_plan
+from veo.cli._command import command
+from veo.cli._options import JsonOpt, Service, TimeoutOpt
+from veo.cli._output import ExitCode, emit_json, safe_text, stderr
+from veo.cli._steps import remembered
+
+
+@command
+def batch(
+    *,
+    file: Annotated[
+        Path, typer.Argument(help="JSONL: one request per line.", exists=True, dir_okay=False)
+    ],
+    out: Annotated[Path, typer.Option(help="Directory for the videos and the journal.")] = Path(
+        "videos"
+    ),
+    concurrency: Annotated[int, typer.Option(help="Jobs in flight at once.", min=1, max=256)] = 4,
+    resubmit_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resubmit-unknown",
+            help="Create again the jobs whose create outcome is unknown (may duplicate).",
+        ),
+    ] = False,
+    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace files already in --out that a new job would write (else: refused).",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Create without asking (on a terminal).")
+    ] = False,
+    max_videos: Annotated[
+        int | None,
+        typer.Option(
+            "--max-videos",
+            help="Create at most N new videos in this run; the rest stay for a later run.",
+            min=0,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check every line, say what would be created; create nothing."
+        ),
+    ] = False,
+    service: Service,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every request in a JSONL file; re-run the same command to resume.
+
+    Before the first create it says how many new (billed) videos the run creates, and
+    on a terminal asks first (--yes does not ask).
+    """
+    jobs, problems = parse_batch(file)
+    if problems:
+        for problem in problems:
+            stderr.print(f"error: line {problem.line}: {safe_text(problem.message)}", markup=False)
+        if as_json:
+            emit_json(
+                {
+                    "error": {
+                        "type": "InvalidBatchFile",
+                        "problems": [{"line": p.line, "message": p.message} for p in problems],
+                    },
+                    "exit_code": int(ExitCode.INVALID_INPUT),
+                }
+            )
+        raise typer.Exit(int(ExitCode.INVALID_INPUT))
+    for job in jobs:
+        for note in job.warnings:
+            stderr.print(f"warning: line {job.line}: {safe_text(note)}", markup=False)
+    if dry_run:
+        recorded = recorded_rows(out)
+        spend_plan(
+            jobs, recorded, out, resubmit_unknown, max_videos, overwrite, as_json, dry_run=True
+        )
+        raise typer.Exit(int(ExitCode.OK))
+    out.mkdir(parents=True, exist_ok=True)
+    interrupted = False
+    unrecorded: list[Unrecorded] = []
+    with batch_lock(out):
+        journal = Journal(out / JOURNAL_NAME)
+        try:
+            journal.register(jobs)
+            creating = spend_plan(
+                jobs,
+                journal.rows(),
+                out,
+                resubmit_unknown,
+                max_videos,
+                overwrite,
+                as_json,
+                dry_run=False,
+            )
+            if creating and not yes and sys.stdin.isatty():
+                question = f"create {creating} new video(s), each billed?"
+                if not typer.confirm(question, default=False, err=True):
+                    stderr.print("nothing created", markup=False)
+                    raise typer.Exit(int(ExitCode.OK))
+            with service.options() as options:
+                try:
+                    unrecorded = asyncio.run(
+                        run_jobs(
+                            jobs,
+                            journal,
+                            out,
+                            options,
+                            concurrency,
+                            resubmit_unknown,
+                            timeout,
+                            not as_json,
+                            max_videos,
+                        )
+                    )
+                except KeyboardInterrupt:
+                    interrupted = True
+            rows = journal.summary()
+        finally:
+            journal.close()
+    remembered().record_many(batch_entries(jobs, rows, out))
+    code = batch_summary(rows, unrecorded, as_json)
+    if interrupted:
+        stderr.print("interrupted: re-run the same command to resume", markup=False)
+        code = ExitCode.INTERRUPTED
+    raise typer.Exit(int(code))

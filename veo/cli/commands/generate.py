@@ -1,0 +1,88 @@
+"""``veo generate``: create, wait with a live status line, download."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from veo._client import DEFAULT_WAIT_TIMEOUT, paid_task
+from veo._download import DownloadTarget
+from veo._models import VideoTask
+from veo.cli._command import command
+from veo.cli._failures import creating
+from veo.cli._options import (
+    RECORDING_HELP,
+    JsonOpt,
+    KeepVideoOpt,
+    OutOpt,
+    OverwriteOpt,
+    Service,
+    TimeoutOpt,
+)
+from veo.cli._output import emit_json, safe_text, stderr, task_json
+from veo.cli._request import RequestArgs
+from veo.cli._steps import destination_of, finish, recorded, remembered
+
+
+@command
+def generate(
+    *,
+    request: RequestArgs,
+    out: OutOpt = ".",
+    overwrite: OverwriteOpt = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait", help="Create the task, print its id alone (--json: the task), and stop."
+        ),
+    ] = False,
+    timeout: TimeoutOpt = DEFAULT_WAIT_TIMEOUT,
+    record: Annotated[
+        Path | None,
+        typer.Option(help=RECORDING_HELP, file_okay=False),
+    ] = None,
+    keep_video: KeepVideoOpt = False,
+    service: Service,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a video, wait for it with a live status line, download it, print its path.
+
+    Every task it creates is recorded in the task ledger first (veo tasks lists them).
+    """
+    built, body = request.build()
+    DownloadTarget.preflight(out, overwrite=overwrite)
+    show = not as_json
+    ledger = remembered()
+
+    def remember(task: VideoTask) -> None:
+        stderr.print(f"created task {safe_text(task.id)}", markup=False)
+        ledger.record(
+            task.id,
+            command="generate",
+            prompt=built.prompt,
+            mode=body.get("generation_type"),
+            destination=destination_of(out),
+            state=str(task.state),
+        )
+
+    with service.client() as client, recorded(client, record) as recorder:
+        with warnings.catch_warnings(), creating():
+            warnings.simplefilter("ignore")  # already shown by build()
+            task = client.create(built, on_created=remember)
+        if no_wait:
+            if as_json:
+                emit_json(task_json(task))
+            else:
+                print(task.id)
+            return
+        with paid_task(task):
+            finished, path = finish(client, ledger, task.id, out, timeout, show, overwrite)
+            if recorder is not None:
+                recorder.video_saved(path, keep_video)
+    if as_json:
+        emit_json({**task_json(finished), "path": str(path)})
+    else:
+        print(path)

@@ -1,0 +1,53 @@
+"""``veo tasks``: the tasks this machine's ``veo`` bought (the ledger)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from veo.cli._command import command
+from veo.cli._ledger import Ledger
+from veo.cli._options import JsonOpt
+from veo.cli._output import emit_json, safe_text
+from veo.cli._steps import since_seconds
+
+
+@command
+def tasks(
+    *,
+    state: Annotated[
+        str | None,
+        typer.Option(help="Only tasks last seen in this state (pending, succeeded, ...)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only tasks created since: 90m, 12h, 7d, or a date.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the tasks this machine's veo created, newest first (the task ledger)."""
+    ledger = Ledger()
+    entries = ledger.entries(state=state, since=None if since is None else since_seconds(since))
+    if as_json:
+        emit_json({"ledger": str(ledger.path), "tasks": [e.to_json() for e in entries]})
+        return
+    table = Table(title=f"tasks ({ledger.path})")
+    for column in ("created", "task", "state", "mode", "prompt", "file / destination"):
+        table.add_column(column)
+    for entry in entries:
+        created = datetime.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
+        cells = (
+            created,
+            entry.id,
+            entry.state or "",
+            entry.mode or "",
+            entry.prompt,
+            entry.file or entry.destination or "",
+        )
+        table.add_row(*(Text(safe_text(cell)) for cell in cells))
+    from rich.console import Console
+
+    Console(highlight=False, soft_wrap=True).print(table)
