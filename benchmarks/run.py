@@ -408,8 +408,9 @@ def download(url: str, size: int = 200 * 1024 * 1024, rounds: int = 11) -> dict[
 def batch_worker(kind: str, url: str, out: str, concurrency: str) -> None:
     """Run in a fresh process: the jobs in the ``jobs.jsonl`` of ``out``, as
     ``veo batch --json`` does (``batch``), or as a bare ``AsyncVeo`` fan-out of the same
-    create→wait→download flows (``bare``). Prints seconds, peak RSS and the event loop's
-    lag, from a 10 ms ticker running beside the jobs."""
+    create→wait→download flows (``bare``). Prints seconds, the CPU seconds the process
+    used (its threads included: the journal commits in one), peak RSS and the event
+    loop's lag, from a 10 ms ticker running beside the jobs."""
     from veo.cli._batch import parse_batch
 
     out_dir = Path(out)
@@ -450,12 +451,13 @@ def batch_worker(kind: str, url: str, out: str, concurrency: str) -> None:
             stop.set()
             await ticking
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     asyncio.run(main())
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     lags.sort()
     figures = {
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "lag_p99_ms": lags[int(len(lags) * 0.99)] * 1e3 if lags else 0.0,
         "lag_max_ms": lags[-1] * 1e3 if lags else 0.0,
@@ -559,7 +561,9 @@ def batch_at_scale(jobs: int = 10_000, concurrency: int = 200, rounds: int = 3) 
     """``veo batch`` with 10,000 jobs next to a bare ``AsyncVeo`` fan-out of the same
     flows, and next to the same flows with raw clients, against the mock (no time spent
     pending or running), each in a fresh process; then a re-run of a finished journal
-    (resume)."""
+    (resume). The goal is on CPU seconds per 1,000 jobs: the wall time of a run also
+    measures whatever else the machine does (its rounds ranged 1.01-1.76 within one
+    run on a shared machine), and is reported."""
     argv = [sys.executable, "-m", "veo.mock", "--port", "0", "--json"]
     argv += ["--pending", "0", "--running", "0"]
     figures: dict[str, list[dict[str, float]]] = {kind: [] for kind in (*BATCH_SIDES, "resume")}
@@ -586,7 +590,11 @@ def batch_at_scale(jobs: int = 10_000, concurrency: int = 200, rounds: int = 3) 
             return once
 
         times = rotate({kind: side(kind) for kind in BATCH_SIDES}, rounds)
-    result = summary(times["batch"], times["bare"])
+    per_thousand = {
+        kind: [f["cpu_seconds"] * 1000 / jobs for f in figures[kind]] for kind in ("batch", "bare")
+    }
+    result = summary(per_thousand["batch"], per_thousand["bare"])
+    result["wall"] = summary(times["batch"], times["bare"])
     result["bare_against"] = against({k: v for k, v in times.items() if k != "batch"}, "bare")
     result["jobs"], result["concurrency"] = jobs, concurrency
     for kind in ("batch", "bare"):
@@ -765,15 +773,10 @@ def table(results: dict[str, Any]) -> str:
         (
             "2 ... vs httpx over httpx-aiohttp",
             fanout_text("httpx-aiohttp"),
-            "ratio <= 1.25",
-            ok(fo["against"]["httpx-aiohttp"]["ratio_median"] <= 1.25),
+            "ratio <= 1.10",
+            ok(fo["against"]["httpx-aiohttp"]["ratio_median"] <= 1.10),
         ),
-        (
-            "2 ... vs aiohttp",
-            fanout_text("aiohttp"),
-            "ratio <= 3.0",
-            ok(fo["against"]["aiohttp"]["ratio_median"] <= 3.0),
-        ),
+        ("2 ... vs aiohttp", fanout_text("aiohttp"), "reported", "-"),
         (
             "2 ... raw httpx-aiohttp vs aiohttp",
             floor_text,
@@ -820,8 +823,14 @@ def table(results: dict[str, Any]) -> str:
     ]
     bt = results["batch"]
     batch_text = (
-        f"veo batch {bt['facade_median']:.1f} s vs AsyncVeo {bt['raw_median']:.1f} s, "
-        f"ratio {bt['ratio_median']:.3f} [{bt['ratio_min']:.3f}-{bt['ratio_max']:.3f}]"
+        f"CPU per 1,000 jobs: veo batch {bt['facade_median']:.2f} s vs AsyncVeo "
+        f"{bt['raw_median']:.2f} s, ratio {bt['ratio_median']:.3f} "
+        f"[{bt['ratio_min']:.3f}-{bt['ratio_max']:.3f}]"
+    )
+    wall = bt["wall"]
+    wall_text = (
+        f"veo batch {wall['facade_median']:.1f} s vs AsyncVeo {wall['raw_median']:.1f} s, "
+        f"ratio {wall['ratio_median']:.3f} [{wall['ratio_min']:.3f}-{wall['ratio_max']:.3f}]"
     )
     rss_text = (
         f"{bt['batch_peak_rss_mb_max']:.0f} MB (AsyncVeo {bt['bare_peak_rss_mb_max']:.0f} MB)"
@@ -836,6 +845,7 @@ def table(results: dict[str, Any]) -> str:
     )
     rows += [
         ("8 batch 10,000 jobs @200", batch_text, "ratio <= 1.15", ok(bt["ratio_median"] <= 1.15)),
+        ("8 ... wall time", wall_text, "reported", "-"),
         ("8 ... same flows, raw clients", bare_text, "reported", "-"),
         ("8 batch peak RSS", rss_text, "<= 150 MB", ok(bt["batch_peak_rss_mb_max"] <= 150)),
         ("8 batch event-loop lag", lag_text, "p99 <= 50 ms", ok(bt["batch_lag_p99_ms_max"] <= 50)),
