@@ -160,6 +160,12 @@ def paid_task(task: VideoTask | str) -> Iterator[None]:
         raise
 
 
+class _OwnKey:
+    """The client's own key (the default ``Authorization`` of a request)."""
+
+
+OWN_KEY = _OwnKey()
+
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 SleepT = TypeVar("SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
 
@@ -332,8 +338,15 @@ class _BaseClient(Generic[HttpT, SleepT]):
         logger.debug("creating a task: %s %s", built.method, built.url)
         return built
 
-    def _get_request(self, task: VideoTask | str) -> httpx.Request:
-        built = self._api_request(build_get(task_id_of(task), self._authorization()))
+    def _get_request(
+        self, task: VideoTask | str, authorization: str | _OwnKey | None = OWN_KEY
+    ) -> httpx.Request:
+        """The ``getVideoTask`` request, with the client's key, another ``Authorization``
+        value, or none (None; ``veo check``'s probes)."""
+        value = self._authorization() if isinstance(authorization, _OwnKey) else authorization
+        built = self._api_request(build_get(task_id_of(task), value or ""))
+        if value is None:
+            del built.headers["Authorization"]
         built.extensions[OPERATION_EXTENSION] = GET_TASK.id
         return built
 
@@ -592,6 +605,12 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             lambda n: self._call(built, self._exchange(deadline, attempt=n), parse_task),
             self._retries(deadline),
         )
+
+    def _probe(self, task: VideoTask | str, authorization: str | None) -> VideoTask:
+        """``get`` sent once, with another ``Authorization`` value or none: the probes
+        of ``veo check``, on the client's own exchange."""
+        built, deadline = self._get_request(task, authorization), self._call_deadline()
+        return self._call(built, self._exchange(deadline), parse_task)
 
     def wait(
         self,

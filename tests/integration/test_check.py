@@ -339,3 +339,16 @@ def test_an_answer_whose_headers_trickle_fails_its_check_at_the_answer_deadline(
     assert [("no-key", "fail")] == [(r.name, r.status) for r in report.results]
     assert "did not finish within 1 s" in report.results[0].detail
     assert took < 1.0 + 1
+
+
+def test_every_check_runs_on_the_clients_own_exchange(veo_mock: MockServer) -> None:
+    """One stack: the probes, the spent task's create, polls and download are a Veo
+    client's requests (its User-Agent, its path escaping, its redirects followed)."""
+    veo_mock.faults.add(parse_rule("redirect,route=video"))
+
+    report = checked(veo_mock, spend=1)
+
+    assert "pass" == report.status, report.results
+    agents = {e.request["headers"].get("user-agent", "") for e in report.exchanges}
+    assert all(agent.startswith("duomi-veo/") for agent in agents), agents
+    assert [302, 200] == [e.status for e in veo_mock.state.log if e.route == "video"]

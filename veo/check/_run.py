@@ -4,29 +4,39 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import httpx
 
 from veo._client import Veo, task_id_of
-from veo._http import DEADLINE_SLACK
+from veo._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    CreateOutcomeUnknownError,
+    TaskFailedError,
+    UnexpectedResponseError,
+    VeoError,
+    WaitTimeoutError,
+)
+from veo._http import ObservedExchange
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo._mp4 import Mp4Check
-from veo._operations import CREATE, GET_TASK
 from veo._polling import PollSchedule
-from veo._recording import RecordedExchange, Recorder, Recording, created_id
+from veo._recording import RecordedExchange, Recorder, Recording
+from veo._retry import RetryPolicy
 from veo._rules import DEFAULT_DURATION, DEFAULT_MODEL
-from veo._secret import Secret
-from veo._transport import CALL_REMAINING, DefaultHttpxClient
+from veo._transport import DefaultHttpxClient
 from veo.check._schema import Drift, drifts
 
 __all__ = ["CheckReport", "CheckResult", "SpendRun", "run_check"]
 
+T = TypeVar("T")
 PASS, DRIFT, FAIL = "pass", "drift", "fail"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """The largest API answer read (videos are streamed through the MP4 check, not kept)."""
@@ -94,106 +104,59 @@ class CheckReport:
 
 
 class _Session:
-    """Sends requests, keeps every exchange redacted, and collects the results."""
+    """Runs the checks on ``Veo`` clients (their exchange: one attempt each, the answer
+    deadline as the call deadline, answers cut at ``MAX_BODY_BYTES``), keeping every
+    exchange they observe, redacted, and the results."""
 
-    def __init__(
-        self,
-        base_url: str,
-        secret: Secret,
-        http: httpx.Client,
-        answer_deadline: float,
-        keep_video: bool = False,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.base_url = base_url
-        self.answer_deadline = answer_deadline
-        self.secret = secret
-        self.http = http
+    def __init__(self, client: Veo, keep_video: bool, clock: Callable[[], float]) -> None:
+        self.client = client
+        self.secret = client._secret
+        self.base_url = str(client.base_url).rstrip("/")
+        self.answer_deadline = client.deadline or 0.0
         self.keep_video = keep_video
         self.clock = clock
         self.results: list[CheckResult] = []
-        self.recorder = Recorder(secret, base_url, "veo check", clock)
+        self.recorder = Recorder(self.secret, self.base_url, "veo check", clock)
+        self.label = ""
+        self.seen: list[ObservedExchange] = []
 
-    def send(
-        self,
-        check: str,
-        method: str,
-        url: str,
-        authorization: str | None,
-        *,
-        video: bool = False,
-        **kwargs: Any,
-    ) -> _Answer:
-        """One exchange, recorded redacted. The body is streamed: an API answer is kept
-        up to ``MAX_BODY_BYTES`` (a larger one is drift, not read further); a ``video``
-        goes through the MP4 check (``_Answer.mp4``) and is kept only for
-        ``keep_video``."""
-        headers = {"Authorization": authorization} if authorization else {}
-        request = self.http.build_request(method, url, headers=headers, **kwargs)
-        start = time.perf_counter()
-        chunks: list[bytes] = []
-        size, too_big = 0, False
-        mp4 = Mp4Check() if video else None
-        kept = bytearray() if video and self.keep_video else None
-
-        def record(status: int | None, response: httpx.Response | None = None) -> None:
-            self.recorder.add(
-                check,
-                method=method,
-                url=str(request.url),
-                request_headers=request.headers,
-                request_body=request.content,
-                status=status,
-                headers=response.headers.items() if response is not None else (),
-                body=b"".join(chunks) if status is not None and mp4 is None else None,
-                seconds=time.perf_counter() - start,
-                video_size=size if mp4 is not None else None,
-                boxes=mp4.boxes if mp4 is not None else None,
-            )
-
-        # The client's reads end by the answer deadline, headers included.
-        until = CALL_REMAINING.set(lambda: start + self.answer_deadline - time.perf_counter())
-        try:
-            response = self.http.send(request, stream=True)
-            try:
-                for chunk in response.iter_bytes():
-                    if time.perf_counter() - start > self.answer_deadline:
-                        record(None)
-                        raise _Stalled(check, self.answer_deadline)
-                    size += len(chunk)
-                    if mp4 is not None:
-                        mp4.feed(chunk)
-                        if kept is not None:
-                            kept += chunk
-                    elif size > MAX_BODY_BYTES:
-                        too_big = True
-                        break
-                    else:
-                        chunks.append(chunk)
-            finally:
-                response.close()
-        except httpx.HTTPError as exc:
-            record(None)
-            late = time.perf_counter() - start >= self.answer_deadline - DEADLINE_SLACK
-            if isinstance(exc, httpx.TimeoutException) and late:
-                raise _Stalled(check, self.answer_deadline) from None
-            raise _Unreachable(self.secret.redact(f"{type(exc).__name__}: {exc}")) from None
-        finally:
-            CALL_REMAINING.reset(until)
-        answer = _Answer(
-            response.status_code,
-            response.headers,
-            b"".join(chunks),
-            size,
-            time.perf_counter() - start,
-            too_big,
-            mp4,
+    def observe(self, exchange: ObservedExchange) -> None:
+        """The clients' observer: keep the exchange under the check under way."""
+        self.seen.append(exchange)
+        self.recorder.add(
+            self.label,
+            method=exchange.method,
+            url=exchange.url,
+            request_headers=exchange.request_headers,
+            request_body=exchange.request_body,
+            status=exchange.status,
+            headers=exchange.headers,
+            body=exchange.body,
+            seconds=exchange.seconds,
         )
-        record(response.status_code, response)
-        if kept is not None:
-            task_id = self.recorder.exchanges[-1].task_id
-            self.recorder.keep_video(task_id or "video", bytes(kept))
-        return answer
+
+    def ask(self, label: str, call: Callable[[], T]) -> tuple[T | VeoError, ObservedExchange]:
+        """Run ``call`` as the check ``label``: its outcome (an answer the service gave,
+        even an error) and the exchange. No answer, or one still arriving at the answer
+        deadline, ends the run (``_Unreachable``, ``_Stalled``)."""
+        self.label, self.seen = label, []
+        outcome: T | VeoError
+        try:
+            outcome = call()
+        except (APIConnectionError, CreateOutcomeUnknownError) as exc:
+            cause = exc.__cause__ if isinstance(exc, CreateOutcomeUnknownError) else exc
+            if isinstance(cause, APITimeoutError) and "deadline" in str(cause):
+                raise _Stalled(label, self.answer_deadline) from None
+            if not self.seen or self.seen[-1].status is None:
+                error = (cause or exc).__cause__ or cause or exc
+                detail = self.secret.redact(f"{type(error).__name__}: {error}")
+                raise _Unreachable(detail) from None
+            outcome = exc
+        except VeoError as exc:
+            if not self.seen:  # refused before anything was sent: not the service's doing
+                raise
+            outcome = exc
+        return outcome, self.seen[-1]
 
     def add(self, result: CheckResult) -> None:
         """Keep a result, redacted: its text may quote what the service sent."""
@@ -216,63 +179,50 @@ class _Stalled(Exception):
         self.check = check
 
 
-@attrs.frozen
-class _Answer:
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-    size: int
-    seconds: float
-    too_big: bool = False
-    mp4: Mp4Check | None = None
-    """A video's MP4 check, fed every chunk (``send(video=True)``)."""
-
-
-def _body(response: _Answer) -> tuple[Any, Drift | None]:
-    if response.too_big:
+def _body(exchange: ObservedExchange) -> tuple[Any, Drift | None]:
+    if isinstance(exchange.error, UnexpectedResponseError) and "max_response_bytes" in str(
+        exchange.error
+    ):
         limit = f"at most {MAX_BODY_BYTES} bytes"
         return None, Drift("(body)", f"an API answer is small JSON ({limit})", "larger")
     try:
-        return json.loads(response.content), None
+        return json.loads(exchange.body or b""), None
     except (ValueError, RecursionError):
-        kind = response.headers.get("content-type", "none")
+        kind = dict(exchange.headers).get("content-type", "none")
         return None, Drift("(body)", "the spec says a JSON body", f"not JSON ({kind})")
 
 
-def _conforms(name: str, response: _Answer, operation: str, what: str) -> CheckResult:
+def _conforms(name: str, exchange: ObservedExchange, what: str) -> CheckResult:
     """A result for one answer: its body checked against the spec for its status."""
-    body, not_json = _body(response)
-    found = [not_json] if not_json else drifts(body, operation, response.status_code)
-    status = DRIFT if found else PASS
-    detail = f"{what}: HTTP {response.status_code}" + (f", {len(found)} drift(s)" if found else "")
-    return CheckResult(name, status, detail, tuple(found), response.seconds)
+    status = exchange.status or 0
+    body, not_json = _body(exchange)
+    found = [not_json] if not_json else drifts(body, exchange.operation or "", status)
+    result = DRIFT if found else PASS
+    detail = f"{what}: HTTP {status}" + (f", {len(found)} drift(s)" if found else "")
+    return CheckResult(name, result, detail, tuple(found), exchange.seconds)
 
 
 def _probe_id() -> str:
     return f"veo-check-{secrets.token_hex(8)}"
 
 
-def _task_url(session: _Session, task_id: str) -> str:
-    """The task's URL; the id (the user's or the service's) stays one path segment."""
-    return session.base_url + GET_TASK.url_path(task_id=task_id)
-
-
 def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
     """The free probes; return the Authorization form the service accepts (or None)."""
-    url = _task_url(session, _probe_id())
-    response = session.send("no-key", GET_TASK.method, url, None)
-    if response.status_code == 401:
-        session.add(_conforms("no-key", response, GET_TASK.id, "refused without a key"))
+    probe = _probe_id()
+    client = session.client
+    _, answer = session.ask("no-key", lambda: client._probe(probe, None))
+    if answer.status == 401:
+        session.add(_conforms("no-key", answer, "refused without a key"))
     else:
-        drift = Drift("status", "the spec says 401 without a key", str(response.status_code))
+        drift = Drift("status", "the spec says 401 without a key", str(answer.status))
         session.add(
-            CheckResult("no-key", DRIFT, "answered without a key", (drift,), response.seconds)
+            CheckResult("no-key", DRIFT, "answered without a key", (drift,), answer.seconds)
         )
-    response = session.send("key", GET_TASK.method, url, authorization)
+    _, answer = session.ask("key", lambda: client._probe(probe, authorization))
     accepted = authorization
     auth_drift: tuple[Drift, ...] = ()
-    if response.status_code == 401 and bearer != authorization:
-        response = session.send("key", GET_TASK.method, url, bearer)
+    if answer.status == 401 and bearer != authorization:
+        _, answer = session.ask("key", lambda: client._probe(probe, bearer))
         accepted = bearer
         auth_drift = (
             Drift(
@@ -281,35 +231,29 @@ def _probes(session: _Session, authorization: str, bearer: str) -> str | None:
                 "Bearer",
             ),
         )
-    if response.status_code == 401:
-        session.add(
-            CheckResult("key", FAIL, "the key was refused (HTTP 401)", (), response.seconds)
-        )
+    if answer.status == 401:
+        session.add(CheckResult("key", FAIL, "the key was refused (HTTP 401)", (), answer.seconds))
         return None
-    if response.status_code != 404:
+    if answer.status != 404:
         drift = Drift(
-            "status", "the spec says 404 for a task that does not exist", str(response.status_code)
+            "status", "the spec says 404 for a task that does not exist", str(answer.status)
         )
-        session.add(
-            CheckResult("key", DRIFT, "key accepted", (*auth_drift, drift), response.seconds)
-        )
+        session.add(CheckResult("key", DRIFT, "key accepted", (*auth_drift, drift), answer.seconds))
         return accepted
-    result = _conforms("key", response, GET_TASK.id, "key accepted, unknown task")
+    result = _conforms("key", answer, "key accepted, unknown task")
     found = (*auth_drift, *result.drifts)
     session.add(attrs.evolve(result, status=DRIFT if found else PASS, drifts=found))
     return accepted
 
 
 def _task(session: _Session, task_id: str, authorization: str) -> None:
-    response = session.send("task", GET_TASK.method, _task_url(session, task_id), authorization)
-    if response.status_code != 200:
-        session.add(
-            CheckResult(
-                "task", FAIL, f"task {task_id}: HTTP {response.status_code}", (), response.seconds
-            )
-        )
+    client = session.client
+    _, answer = session.ask("task", lambda: client._probe(task_id, authorization))
+    if answer.status != 200:
+        detail = f"task {task_id}: HTTP {answer.status}"
+        session.add(CheckResult("task", FAIL, detail, (), answer.seconds))
         return
-    session.add(_conforms("task", response, GET_TASK.id, f"task {task_id}"))
+    session.add(_conforms("task", answer, f"task {task_id}"))
 
 
 def spend_bodies(count: int, image_urls: Sequence[str]) -> list[dict[str, Any]]:
@@ -328,69 +272,87 @@ def spend_bodies(count: int, image_urls: Sequence[str]) -> list[dict[str, Any]]:
 
 def _spend_one(
     session: _Session,
-    authorization: str,
+    client: Veo,
     body: dict[str, Any],
-    schedule: PollSchedule,
-    sleep: Callable[[float], None],
     timeout: float,
     on_created: Callable[[str, dict[str, Any]], None] | None,
 ) -> SpendRun:
+    """One real generation on ``client``'s create, wait loop and download; every
+    answer checked against the spec on the way."""
     mode = str(body["generation_type"])
-    url = session.base_url + CREATE.url_path()
-    response = session.send("spend-create", CREATE.method, url, authorization, json=body)
-    session.add(_conforms("spend-create", response, CREATE.id, f"create {mode}"))
-    created, _ = _body(response)
-    task_id = created_id(created)
-    if response.status_code != 200 or task_id is None:
+    fields = {key: value for key, value in body.items() if key != "prompt"}
+    request = VideoRequest(body["prompt"], **fields)
+
+    def created(task: VideoTask) -> None:
+        if on_created is not None:
+            on_created(task.id, body)
+
+    made, answer = session.ask("spend-create", lambda: client.create(request, on_created=created))
+    session.add(_conforms("spend-create", answer, f"create {mode}"))
+    if not isinstance(made, VideoTask):
         return SpendRun(None, mode)
-    if on_created is not None:
-        on_created(task_id, body)
     start = session.clock()
-    queued: float | None = None
-    polls, seen = 0, set()
-    task: VideoTask | None = None
-    while session.clock() - start < timeout:
-        polls += 1
-        response = session.send(
-            "spend-poll", GET_TASK.method, _task_url(session, task_id), authorization
-        )
-        result = _conforms("spend-poll", response, GET_TASK.id, f"poll {polls} of {task_id}")
-        if result.status != PASS and str(result.drifts) not in seen:
-            seen.add(str(result.drifts))
-            session.add(result)
-        data, _ = _body(response)
-        task = (
-            VideoTask.from_json(data)
-            if isinstance(data, dict) and response.status_code == 200
-            else None
-        )
-        if task is not None and queued is None and task.state is not TaskState.PENDING:
-            queued = session.clock() - start
-        if task is not None and task.state.finished:
-            break
-        sleep(schedule.delay(polls, session.clock() - start))
+    queued: list[float] = []
+
+    def progressed(task: VideoTask) -> None:
+        if not queued and task.state is not TaskState.PENDING:
+            queued.append(session.clock() - start)
+
+    finished, _ = session.ask(
+        "spend-poll", lambda: client.wait(made, timeout=timeout, on_progress=progressed)
+    )
+    polled = [e for e in session.seen if e.status is not None]
+    drifted: dict[str, CheckResult] = {}
+    for number, exchange in enumerate(polled, start=1):
+        result = _conforms("spend-poll", exchange, f"poll {number} of {made.id}")
+        if result.status != PASS:
+            drifted.setdefault(str(result.drifts), result)  # each drift once
+    for result in drifted.values():
+        session.add(result)
     generated = session.clock() - start
-    if task is None or task.state is not TaskState.SUCCEEDED or not task.video_url:
-        state = task.raw_state if task else "unknown"
-        session.add(CheckResult("spend-video", FAIL, f"task {task_id} ended {state}, no video"))
-        return SpendRun(task_id, mode, queued, generated)
-    try:
-        response = session.send("spend-download", "GET", task.video_url, None, video=True)
-    except _Unreachable as exc:
-        session.add(CheckResult("spend-video", FAIL, f"video of {task_id}: {exc}"))
-        return SpendRun(task_id, mode, queued, generated - (queued or 0.0))
-    check = response.mp4
-    assert check is not None
+    queue = queued[0] if queued else None
+    if not isinstance(finished, VideoTask) or not finished.video_url:
+        task = finished.task if isinstance(finished, TaskFailedError) else None
+        state = task.raw_state if task else getattr(finished, "raw_state", "unknown")
+        detail = f"task {made.id} ended {state}, no video"
+        if isinstance(finished, WaitTimeoutError):
+            detail = f"task {made.id} did not finish within {timeout:g} s"
+        session.add(CheckResult("spend-video", FAIL, detail))
+        return SpendRun(made.id, mode, queue, generated)
+    return _spend_video(session, client, finished, mode, queue, generated)
+
+
+def _spend_video(
+    session: _Session,
+    client: Veo,
+    task: VideoTask,
+    mode: str,
+    queued: float | None,
+    generated: float,
+) -> SpendRun:
+    """Download the video with the client (whole or absent) and check it is an MP4."""
+    with tempfile.TemporaryDirectory(prefix="veo-check-") as folder:
+        saved, answer = session.ask("spend-download", lambda: client.download(task, folder))
+        if not isinstance(saved, Path):
+            detail = f"video of {task.id}: HTTP {answer.status}, {saved}"
+            session.add(CheckResult("spend-video", FAIL, detail, (), answer.seconds))
+            return SpendRun(task.id, mode, queued, generated - (queued or 0.0))
+        session.recorder.video_saved(saved, session.keep_video)
+        check = Mp4Check()
+        with saved.open("rb") as video:
+            while chunk := video.read(1 << 20):
+                check.feed(chunk)
+        size = saved.stat().st_size
     # The check lists boxes only for a body that starts with an ftyp box.
     problem = check.problem() if check.boxes else "not an MP4 (no ftyp box)"
-    if response.status_code != 200 or problem:
-        detail = f"video of {task_id}: HTTP {response.status_code}, {problem}"
-        session.add(CheckResult("spend-video", FAIL, detail, (), response.seconds))
+    if problem:
+        detail = f"video of {task.id}: HTTP {answer.status}, {problem}"
+        session.add(CheckResult("spend-video", FAIL, detail, (), answer.seconds))
     else:
-        detail = f"video of {task_id}: a whole MP4 of {response.size} bytes"
-        session.add(CheckResult("spend-video", PASS, detail, (), response.seconds))
-    download = response.seconds
-    return SpendRun(task_id, mode, queued, generated - (queued or 0.0), download, response.size)
+        detail = f"video of {task.id}: a whole MP4 of {size} bytes"
+        session.add(CheckResult("spend-video", PASS, detail, (), answer.seconds))
+    generation = generated - (queued or 0.0)
+    return SpendRun(task.id, mode, queued, generation, answer.seconds, size)
 
 
 def run_check(
@@ -437,30 +399,41 @@ def run_check(
         VideoRequest("check", image_urls=list(image_urls)).to_body()  # the URL rules
     bodies = spend_bodies(spend, image_urls)
     with _client(http_client) as http:
-        # Veo's rules for the key and the base URL, on the check's own connection pool.
-        config = Veo(api_key=api_key, base_url=base_url, http_client=http)
-        secret = config._secret
-        raw = secret.reveal()
-        base = str(config.base_url).rstrip("/")
-        session = _Session(base, secret, http, answer_deadline, keep_video, clock)
+        # Veo's rules for the key and the base URL; its exchange for every answer.
+        options: dict[str, Any] = {
+            "base_url": base_url,
+            "http_client": http,
+            "deadline": answer_deadline,
+            "retry": RetryPolicy(max_retries=0),
+            "max_response_bytes": MAX_BODY_BYTES,
+            "poll_schedule": poll_schedule or PollSchedule(),
+            "sleep": sleep,
+            "clock": clock,
+        }
+        client = Veo(api_key, **options)
+        session = _Session(client, keep_video, clock)
+        raw = client._secret.reveal()
+        runs: list[SpendRun] = []
         try:
-            accepted = _probes(session, raw, f"Bearer {raw}")
-            runs: list[SpendRun] = []
-            if accepted is not None and task_id is not None:
-                _task(session, task_id, accepted)
-            if accepted is not None:
-                schedule = poll_schedule or PollSchedule()
-                for body in bodies:
-                    runs.append(
-                        _spend_one(session, accepted, body, schedule, sleep, timeout, on_created)
-                    )
+            with client.observing(session.observe):
+                accepted = _probes(session, raw, f"Bearer {raw}")
+                if accepted is not None and task_id is not None:
+                    _task(session, task_id, accepted)
+            if accepted is not None and bodies:
+                # The spent tasks go out in the form the service accepted.
+                spender = Veo(raw, bearer=accepted != raw, **options)
+                with spender.observing(session.observe):
+                    for body in bodies:
+                        runs.append(_spend_one(session, spender, body, timeout, on_created))
         except _Unreachable as exc:
+            base = session.base_url
             session.add(CheckResult("reach", FAIL, f"{base} could not be reached: {exc}"))
             runs = []
         except _Stalled as exc:
             session.add(CheckResult(exc.check, FAIL, str(exc)))
             runs = []
-    return CheckReport(base, tuple(session.results), tuple(runs), session.recorder.recording())
+    report = session.recorder.recording()
+    return CheckReport(session.base_url, tuple(session.results), tuple(runs), report)
 
 
 @contextmanager
