@@ -32,6 +32,7 @@ __all__ = [
     "moved_operations",
     "operation_sources",
     "operations",
+    "resolve",
     "spec_problems",
     "vendor_problems",
 ]
@@ -76,7 +77,8 @@ def operations(spec: Mapping[str, Any]) -> dict[str, Operation]:
     return found
 
 
-def _resolve(spec: Mapping[str, Any], node: Any) -> Any:
+def resolve(spec: Mapping[str, Any], node: Any) -> Any:
+    """What ``node`` stands for in ``spec``: its ``$ref`` followed (chains too)."""
     for _ in range(32):
         if not (isinstance(node, dict) and "$ref" in node):
             return node
@@ -89,7 +91,7 @@ def _resolve(spec: Mapping[str, Any], node: Any) -> Any:
 
 def _types(spec: Mapping[str, Any], schema: Any) -> set[str]:
     """The JSON types ``schema`` allows (the union of its ``anyOf``/``oneOf`` branches)."""
-    schema = _resolve(spec, schema)
+    schema = resolve(spec, schema)
     if not isinstance(schema, dict):
         return set()
     found = {schema["type"]} if isinstance(schema.get("type"), str) else set()
@@ -101,7 +103,7 @@ def _types(spec: Mapping[str, Any], schema: Any) -> set[str]:
 
 def _response_schemas(spec: Mapping[str, Any], operation: Any, status: str) -> Iterator[Any]:
     responses = (operation or {}).get("responses") or {}
-    response = _resolve(spec, responses.get(status))
+    response = resolve(spec, responses.get(status))
     for media in ((response or {}).get("content") or {}).values():
         yield (media or {}).get("schema")
 
@@ -110,7 +112,7 @@ def _problem_at(spec: Mapping[str, Any], schema: Any, field: Any) -> str | None:
     """What is wrong with ``field`` in ``schema``, or None."""
     where = ""
     for part in field.parts:
-        schema = _resolve(spec, schema)
+        schema = resolve(spec, schema)
         if part == "[]":
             if "array" not in _types(spec, schema):
                 return f"{where} is not an array"

@@ -25,6 +25,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from facade_fields import resolve
+
 __all__ = ["DOCS_TABLE", "MODULE", "REQUEST_OPERATION", "SurfaceError", "surface"]
 
 REQUEST_OPERATION = "createVideoGeneration"
@@ -38,24 +40,13 @@ class SurfaceError(Exception):
     """The request body cannot be described (a shape ``veo`` has no Python for)."""
 
 
-def _resolve(spec: Mapping[str, Any], node: Any) -> Any:
-    for _ in range(32):
-        if not (isinstance(node, dict) and "$ref" in node):
-            return node
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _request_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     for item in (spec.get("paths") or {}).values():
         for operation in (item or {}).values():
             if isinstance(operation, dict) and operation.get("operationId") == REQUEST_OPERATION:
-                body = _resolve(spec, operation.get("requestBody") or {})
+                body = resolve(spec, operation.get("requestBody") or {})
                 media = (body.get("content") or {}).get("application/json") or {}
-                schema = _resolve(spec, media.get("schema"))
+                schema = resolve(spec, media.get("schema"))
                 if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
                     return schema
                 raise SurfaceError(f"{REQUEST_OPERATION}: the request body has no properties")
@@ -192,7 +183,7 @@ def _fields(spec: Mapping[str, Any], package: Path) -> list[_Field]:
     required = set(schema.get("required") or [])
     fields = []
     for name, sub in schema["properties"].items():
-        resolved = _resolve(spec, sub)
+        resolved = resolve(spec, sub)
         enum = enums.get(name) if isinstance(resolved.get("enum"), list) else None
         fields.append(_Field(name, resolved, name in required, enum))
     if "prompt" not in {field.name for field in fields}:

@@ -263,11 +263,11 @@ class Recorder:
         self.exchanges.append(exchange)
         return exchange
 
-    def observe(self, exchange: ObservedExchange) -> None:
+    def observe(self, exchange: ObservedExchange, label: str | None = None) -> None:
         """Keep an exchange a client observed (``Veo.observing``): the answer's body
         as the client read it, a video by what ``video_saved`` adds later."""
         self.add(
-            None,
+            label,
             method=exchange.method,
             url=exchange.url,
             request_headers=exchange.request_headers,

@@ -123,17 +123,7 @@ class _Session:
     def observe(self, exchange: ObservedExchange) -> None:
         """The clients' observer: keep the exchange under the check under way."""
         self.seen.append(exchange)
-        self.recorder.add(
-            self.label,
-            method=exchange.method,
-            url=exchange.url,
-            request_headers=exchange.request_headers,
-            request_body=exchange.request_body,
-            status=exchange.status,
-            headers=exchange.headers,
-            body=exchange.body,
-            seconds=exchange.seconds,
-        )
+        self.recorder.observe(exchange, self.label)
 
     def ask(self, label: str, call: Callable[[], T]) -> tuple[T | VeoError, ObservedExchange]:
         """Run ``call`` as the check ``label``: its outcome (an answer the service gave,
