@@ -68,6 +68,12 @@ class _HttpxErrors:
             raise httpx_error(exc.__cause__) from exc.__cause__
 
 
+MAX_HEADER_BYTES = 100 * 1024
+"""The longest header line (or status line) ``AsyncVeo`` reads: what ``Veo`` reads,
+whose httpcore takes a head of up to 100 KiB in all. aiohttp's own default, 8 KiB,
+turned a paid create answered with one longer header (a gateway's trace, a cookie)
+into an unknown outcome."""
+
 _httpx_errors = _HttpxErrors()
 
 
@@ -100,7 +106,12 @@ class _Transport(httpx_aiohttp.AiohttpTransport):
             keepalive_timeout=self.limits.keepalive_expiry,
             ssl=self.ssl_context,
         )
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            max_line_size=MAX_HEADER_BYTES,
+            max_field_size=MAX_HEADER_BYTES,
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         with _httpx_errors:
