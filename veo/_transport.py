@@ -25,14 +25,14 @@ import functools
 import http.cookiejar
 import itertools
 import os
+import ssl  # httpx has imported it already
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-if TYPE_CHECKING:
-    import ssl
+from veo._errors import ConfigurationError
 
 __all__ = [
     "CALL_REMAINING",
@@ -149,15 +149,27 @@ def verified_context(*, trust_env: bool = True, http2: bool = False) -> ssl.SSLC
         version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
     except OSError:
         version = None  # ssl names the problem when it loads the source
-    return _verified_context(cafile, capath, version, http2)
+    if capath is not None and not os.path.isdir(capath):  # ssl would look there only later
+        raise ConfigurationError(
+            f"SSL_CERT_DIR={capath!r}: not a directory of CA certificates; point it at one, "
+            f"or unset it"
+        )
+    try:
+        return _verified_context(cafile, capath, version, http2)
+    except OSError as exc:  # ssl.SSLError too: the source holds no certificate
+        reason = exc.strerror if not isinstance(exc, ssl.SSLError) and exc.strerror else exc
+        named = "SSL_CERT_FILE" if cafile == environ.get("SSL_CERT_FILE") else "SSL_CERT_DIR"
+        where = f"{named}={cafile or capath!r}" if environ.get(named) else repr(cafile or capath)
+        raise ConfigurationError(
+            f"{where}: cannot load the CA certificates to trust from it ({reason}); "
+            f"point it at a PEM file (or a directory of them), or unset it"
+        ) from None
 
 
 @functools.lru_cache(maxsize=8)
 def _verified_context(
     cafile: str | None, capath: str | None, version: object, http2: bool
 ) -> ssl.SSLContext:
-    import ssl
-
     return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
