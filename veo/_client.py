@@ -116,6 +116,25 @@ def _request_from(
     return VideoRequest(**{"prompt": "", **given})
 
 
+def base_url_problem(
+    url: str, field: str, *, allow_insecure_http: bool = False, insecure_fix: str
+) -> str | None:
+    """What makes ``url`` unusable as the API's base URL (named ``field``), or None:
+    not an absolute http(s) URL, or plain ``http://`` to a host that is not loopback
+    (the key would travel unencrypted) unless allowed; ``insecure_fix`` says what to do
+    about that, in the caller's words (the library's, the command's)."""
+    problem = check_http_url(url, field)
+    if problem:
+        return str(problem)
+    parsed = httpx.URL(url)
+    if parsed.scheme == "http" and not is_loopback_host(parsed.host) and not allow_insecure_http:
+        return (
+            f"{field}: plain http:// to {parsed.host} would send the API key unencrypted; "
+            f"{insecure_fix}"
+        )
+    return None
+
+
 def task_id_of(task: VideoTask | str) -> str:
     """The id of ``task``, checked to stay one path segment of the task URL.
 
@@ -226,19 +245,15 @@ class _BaseClient(Generic[HttpT, SleepT]):
             )
         self._secret = Secret(check_key(key, "api_key" if api_key is not None else "DUOMI_API_KEY"))
         url = base_url or os.environ.get("DUOMI_BASE_URL") or DEFAULT_BASE_URL
-        problem = check_http_url(url, "base_url")
+        problem = base_url_problem(
+            url,
+            "base_url",
+            allow_insecure_http=allow_insecure_http,
+            insecure_fix="use https://, or pass allow_insecure_http=True",
+        )
         if problem:
-            raise ConfigurationError(str(problem))
+            raise ConfigurationError(problem)
         self.base_url = httpx.URL(url)
-        if (
-            self.base_url.scheme == "http"
-            and not is_loopback_host(self.base_url.host)
-            and not allow_insecure_http
-        ):
-            raise ConfigurationError(
-                f"base_url: plain http:// to {self.base_url.host} would send the API key "
-                f"unencrypted; use https://, or pass allow_insecure_http=True"
-            )
         if deadline is not None and deadline <= 0:
             raise ConfigurationError(f"deadline: must be positive or None, got {deadline!r}")
         if max_response_bytes <= 0:

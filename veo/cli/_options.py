@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import os
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 import attrs
 import typer
 
-from veo._client import Veo
+from veo._client import Veo, base_url_problem
 from veo._errors import ConfigurationError
 from veo._polling import PollSchedule
 from veo._secret import check_key
@@ -134,7 +135,7 @@ class Service:
     def options(self) -> Iterator[dict[str, Any]]:
         """Client options for the real service, or for an embedded mock kept running."""
         if not self.mock:
-            yield {"api_key": _api_key(self.api_key_file), "base_url": self.base_url}
+            yield {"api_key": self._key(), "base_url": self._base_url()}
             return
         try:
             from veo.mock import Lifecycle, MockServer, MockSpecError
@@ -148,6 +149,26 @@ class Service:
         with server:
             stderr.print(f"using the embedded mock server at {server.url}", markup=False)
             yield {"api_key": server.api_key, "base_url": server.url, "poll_schedule": MOCK_POLLS}
+
+    def _key(self) -> str | None:
+        """The key from --api-key-file, else None for DUOMI_API_KEY; with neither, the
+        error says what a command line user can do (not what ``Veo()`` takes)."""
+        key = _api_key(self.api_key_file)
+        if key is None and not os.environ.get("DUOMI_API_KEY", "").strip():
+            raise ConfigurationError(
+                "no API key: set DUOMI_API_KEY, or pass --api-key-file FILE "
+                "(or try any command with --mock, which needs none)"
+            )
+        return key
+
+    def _base_url(self) -> str | None:
+        """--base-url, else DUOMI_BASE_URL, checked in the command's words."""
+        url = self.base_url or os.environ.get("DUOMI_BASE_URL")
+        field = "--base-url" if self.base_url else "DUOMI_BASE_URL"
+        problem = url and base_url_problem(url, field, insecure_fix="use https://")
+        if problem:
+            raise ConfigurationError(problem)
+        return self.base_url
 
     @contextmanager
     def client(self) -> Iterator[Veo]:

@@ -6,14 +6,16 @@ or with ``--json`` exactly one JSON document), so ``veo generate ... > out`` wor
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import io
 import json
 import re
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any, cast
 
 from rich.console import Console
 from rich.progress import (
@@ -47,7 +49,32 @@ __all__ = [
     "stderr",
 ]
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Diagnostics(io.TextIOBase):
+    """The process's stderr, for progress, warnings and errors: best effort. A write
+    that fails (stderr closed, a full disk, a broken pipe) is dropped, so that what must
+    happen anyway (the ledger's and the journal's writes, the ``--json`` document on
+    stdout, the exit code) never depends on it."""
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return sys.stderr.isatty()
+        except (OSError, ValueError):
+            return False
+
+
+# A text stream, which typeshed does not count as IO[str].
+stderr = Console(file=cast("IO[str]", _Diagnostics()), highlight=False, soft_wrap=True)
 
 
 class ExitCode(enum.IntEnum):
@@ -98,6 +125,9 @@ def exit_code_for(error: BaseException) -> ExitCode:
 # C0 and C1 controls (ESC starts every terminal escape sequence), DEL, and the Unicode
 # controls that reorder or hide text on screen.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# The same, less the C0 controls: JSON escapes those itself (and its own line breaks
+# between values are layout, not text).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def safe_text(text: object) -> str:
@@ -122,8 +152,10 @@ def describe_error(error: BaseException) -> str:
 
 
 def emit_json(document: Any) -> None:
-    """Write one JSON document to stdout."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Write one JSON document to stdout; the characters ``safe_text`` escapes are
+    written as ``\\uXXXX`` escapes (JSON itself escapes only C0 controls)."""
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
 
 

@@ -73,6 +73,14 @@ def remembered() -> Remembered:
     return Remembered(Ledger(), lambda line: stderr.print(safe_text(line), markup=False))
 
 
+def paid_for(ledger: Remembered, task_id: str, *, note: str = "", **entry: Any) -> None:
+    """The one way a created task is announced: its id goes to the ledger first, and
+    only then is it printed, so that nothing that happens to the output (a kill the
+    moment the line shows, stderr closed or full) can lose it."""
+    ledger.record(task_id, **entry)
+    stderr.print(f"created task {safe_text(task_id)}{note}", markup=False)
+
+
 def destination_of(out: str) -> str:
     """``--out`` as an absolute path, a trailing separator (a directory) kept."""
     absolute = os.path.abspath(out)

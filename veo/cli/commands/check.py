@@ -16,7 +16,7 @@ from veo._rules import Problem
 from veo.cli._command import command
 from veo.cli._options import RECORDING_HELP, ImageOpt, JsonOpt, KeepVideoOpt, Service, needs_extra
 from veo.cli._output import ExitCode, emit_json, safe_text, stderr
-from veo.cli._steps import remembered
+from veo.cli._steps import paid_for, remembered
 
 if TYPE_CHECKING:
     from veo.check import CheckReport
@@ -89,9 +89,10 @@ def check(
         ledger = remembered()
 
         def remember(task_id: str, body: dict[str, Any]) -> None:
-            stderr.print(f"created task {safe_text(task_id)} (--spend)", markup=False)
-            ledger.record(
+            paid_for(
+                ledger,
                 task_id,
+                note=" (--spend)",
                 command="check",
                 prompt=str(body.get("prompt", "")),
                 mode=body.get("generation_type"),

@@ -22,9 +22,9 @@ from veo.cli._options import (
     Service,
     TimeoutOpt,
 )
-from veo.cli._output import emit_json, safe_text, stderr, task_json
+from veo.cli._output import emit_json, task_json
 from veo.cli._request import RequestArgs
-from veo.cli._steps import destination_of, finish, recorded, remembered
+from veo.cli._steps import destination_of, finish, paid_for, recorded, remembered
 
 
 @command
@@ -58,8 +58,8 @@ def generate(
     ledger = remembered()
 
     def remember(task: VideoTask) -> None:
-        stderr.print(f"created task {safe_text(task.id)}", markup=False)
-        ledger.record(
+        paid_for(
+            ledger,
             task.id,
             command="generate",
             prompt=built.prompt,
