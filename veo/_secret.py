@@ -23,6 +23,8 @@ from veo._errors import ConfigurationError
 __all__ = ["REDACTED", "Secret", "check_key"]
 
 REDACTED = "***"
+MIN_BASE64_FRAGMENT = 4
+"""The shortest run of base64 text, standing for part of the key, that is redacted."""
 _STRIP = " \t\r\n\ufeff"
 
 
@@ -149,7 +151,9 @@ def _in_base64(key: str) -> set[str]:
             # The first characters mix in the padding bytes, the last ones what follows.
             start = (offset * 4 + 2) // 3
             found.add(text[start : len(text) - 4])
-    return {form for form in found if form}
+    # A short key leaves a fragment of a character or three, which would match ordinary
+    # text ("401" read as "4***1"); so few characters identify nothing.
+    return {form for form in found if len(form) >= MIN_BASE64_FRAGMENT}
 
 
 def _pattern(key: str, run: int) -> re.Pattern[str]:

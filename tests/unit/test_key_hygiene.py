@@ -196,3 +196,26 @@ def test_a_failed_task_that_echoes_the_key_shows_it_nowhere(
     )
     assert [] == runs(shown)
     assert "rejected: ***" in str(task.message)
+
+
+@pytest.mark.parametrize("key", ["test", "bad", "abcd"])
+def test_a_short_key_leaves_ordinary_text_alone_and_is_still_redacted_itself(key: str) -> None:
+    """Caught before: a 3-4 character key's base64 fragments (one or two characters)
+    matched ordinary text: ``401`` read ``4***1``, ``Unauthorized`` ``Unauthor***zed``."""
+    secret = Secret(key)
+    text = "AuthenticationError 401: Unauthorized (the service said so)"
+
+    assert text == secret.redact(text)
+    assert "key *** refused" == secret.redact(f"key {key} refused")
+
+
+def test_a_short_keys_error_text_is_not_garbled(
+    make_client: MakeClient, service: FakeService
+) -> None:
+    service.script("get", httpx.Response(401, json={"message": "Unauthorized"}))
+
+    with pytest.raises(veo.AuthenticationError) as info:
+        make_client(api_key="test").get("task-1")
+
+    assert "Unauthorized" in str(info.value)
+    assert 401 == info.value.status_code
