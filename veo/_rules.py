@@ -85,6 +85,13 @@ _REFERENCE = required_member(GenerationType, "REFERENCE", "the reference-image m
 _LANDSCAPE = required_member(AspectRatio, "16:9", "REFERENCE's only aspect ratio")
 
 
+LOCAL_IMAGE_HINT = (
+    "the service fetches each image from a public URL itself and takes no files: put "
+    "the image where it can (your own bucket, with a public or presigned link) and pass "
+    "that URL"
+)
+
+
 @attrs.frozen
 class Problem:
     """One broken rule, printed as ``field: rule``."""
@@ -278,6 +285,9 @@ def resolve_body(body: Mapping[str, Any]) -> Resolution:
         problems.append(Problem("image_urls", f"at most {MAX_IMAGES} images, got {len(images)}"))
     for index, url in enumerate(images):
         problem = check_http_url(url, f"image_urls[{index}]")
+        if problem and isinstance(url, str) and "://" not in url:
+            # A local file, most likely: say what the service needs instead.
+            problem = attrs.evolve(problem, rule=f"{problem.rule}; {LOCAL_IMAGE_HINT}")
         if problem:
             problems.append(problem)
     if "image_urls" in resolved:

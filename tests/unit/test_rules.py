@@ -316,3 +316,14 @@ def test_request_is_frozen_and_compares_by_value() -> None:
     assert a == b
     with pytest.raises(AttributeError):
         a.prompt = "q"  # type: ignore[misc]
+
+
+def test_a_local_image_path_says_what_the_service_needs_instead() -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        VideoRequest("p", image_urls=["frame.png", "ftp://img.test/a.jpg"]).to_body()
+
+    local, other = (str(problem) for problem in info.value.problems)
+    assert local.startswith("image_urls[0]: must be an absolute http(s) URL, got 'frame.png'; ")
+    assert "public URL" in local
+    assert "bucket" in local
+    assert "bucket" not in other  # a URL of another scheme is not a file
