@@ -167,3 +167,28 @@ def test_check_spend_records_its_tasks(run_veo: Run, veo_mock: MockServer, home:
     assert [("check", veo_mock.state.tasks_created)] == [
         (task["command"], 1) for task in listed(run_veo)
     ]
+
+
+def test_status_and_download_keep_the_ledger_current(
+    run_veo: Run, veo_mock: MockServer, home: Path, tmp_path: Path
+) -> None:
+    created = run_veo("generate", "a cat", "--no-wait")
+    task_id = created.stdout.strip()
+    (before,) = listed(run_veo)
+
+    status = run_veo("status", task_id)
+    (after_status,) = listed(run_veo)
+    download = run_veo("download", task_id, "--out", "v.mp4")
+    (after_download,) = listed(run_veo)
+
+    assert [0, 0, 0] == [created.returncode, status.returncode, download.returncode]
+    assert "pending" == before["state"]
+    assert "succeeded" == after_status["state"]
+    assert str(tmp_path / "v.mp4") == after_download["file"]
+
+
+def test_an_unknown_state_filter_names_the_states(run_veo: Run, home: Path) -> None:
+    result = run_veo("tasks", "--state", "done")
+
+    assert 2 == result.returncode
+    assert "--state: must be one of pending, running, succeeded, failed, unknown" in result.stderr

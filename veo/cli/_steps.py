@@ -40,15 +40,35 @@ def show_task(task: VideoTask, as_json: bool, **extra: Any) -> None:
         print(safe_text(url))
 
 
-def wait_showing(client: Veo, task: VideoTask | str, timeout: float, show: bool) -> VideoTask:
+def wait_showing(
+    client: Veo, ledger: Remembered, task: VideoTask | str, timeout: float, show: bool
+) -> VideoTask:
+    """Wait with the live status line; the state it ends in goes to the ledger."""
     status = TaskStatusLine(enabled=show)
-    with status.shown():
-        return client.wait(task, timeout=timeout, on_progress=status.update)
+    try:
+        with status.shown():
+            finished = client.wait(task, timeout=timeout, on_progress=status.update)
+    except TaskFailedError as exc:
+        seen(ledger, exc.task)
+        raise
+    seen(ledger, finished)
+    return finished
 
 
-def download_showing(client: Veo, task: VideoTask, out: str, show: bool, overwrite: bool) -> Path:
+def download_showing(
+    client: Veo, ledger: Remembered, task: VideoTask, out: str, show: bool, overwrite: bool
+) -> Path:
+    """Download with the byte progress bar; the file goes to the ledger."""
     with download_bar(show, "downloading") as on_progress:
-        return client.download(task, out, overwrite=overwrite, on_progress=on_progress)
+        path = client.download(task, out, overwrite=overwrite, on_progress=on_progress)
+    ledger.update(task.id, state=str(task.state), file=str(path))
+    return path
+
+
+def seen(ledger: Remembered, task: VideoTask) -> None:
+    """Note a task's state in the ledger, when the ledger has the task (a task another
+    machine created is not added)."""
+    ledger.update(task.id, state=str(task.state))
 
 
 @contextmanager
@@ -97,15 +117,8 @@ def finish(
     overwrite: bool = False,
 ) -> tuple[VideoTask, Path]:
     """Wait for a task and download its video, noting both in the ledger."""
-    try:
-        finished = wait_showing(client, task_id, timeout, show)
-    except TaskFailedError as exc:
-        ledger.update(task_id, state=str(exc.task.state))
-        raise
-    ledger.update(task_id, state=str(finished.state))
-    path = download_showing(client, finished, out, show, overwrite)
-    ledger.update(task_id, file=str(path))
-    return finished, path
+    finished = wait_showing(client, ledger, task_id, timeout, show)
+    return finished, download_showing(client, ledger, finished, out, show, overwrite)
 
 
 def since_seconds(value: str) -> float:

@@ -13,7 +13,7 @@ from veo._rules import Problem
 from veo.cli._command import command
 from veo.cli._options import JsonOpt, OutOpt, OverwriteOpt, Service
 from veo.cli._output import emit_json, task_json
-from veo.cli._steps import download_showing
+from veo.cli._steps import download_showing, remembered, seen
 
 
 @command
@@ -27,8 +27,10 @@ def download(
 ) -> None:
     """Download a finished task's video; print its path."""
     DownloadTarget.preflight(out, overwrite=overwrite)
+    ledger = remembered()
     with service.client() as client:
         task = client.get(task_id)
+        seen(ledger, task)
         if task.state is not TaskState.SUCCEEDED:
             raise InvalidRequestError(
                 [
@@ -38,7 +40,7 @@ def download(
                     )
                 ]
             )
-        path = download_showing(client, task, out, not as_json, overwrite)
+        path = download_showing(client, ledger, task, out, not as_json, overwrite)
     if as_json:
         emit_json({**task_json(task), "path": str(path)})
     else:

@@ -8,7 +8,7 @@ import typer
 
 from veo.cli._command import command
 from veo.cli._options import JsonOpt, Service
-from veo.cli._steps import show_task
+from veo.cli._steps import remembered, seen, show_task
 
 
 @command
@@ -20,4 +20,6 @@ def status(
 ) -> None:
     """Show a task's state, progress and result links."""
     with service.client() as client:
-        show_task(client.get(task_id), as_json)
+        task = client.get(task_id)
+    seen(remembered(), task)
+    show_task(task, as_json)

@@ -9,6 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from veo._errors import InvalidRequestError
+from veo._models import TaskState
+from veo._rules import Problem
 from veo.cli._command import command
 from veo.cli._ledger import Ledger
 from veo.cli._options import JsonOpt
@@ -29,6 +32,11 @@ def tasks(
     as_json: JsonOpt = False,
 ) -> None:
     """List the tasks this machine's veo created, newest first (the task ledger)."""
+    states = [state.value for state in TaskState]
+    if state is not None and state not in states:
+        raise InvalidRequestError(
+            [Problem("--state", f"must be one of {', '.join(states)}, got {state!r}")]
+        )
     ledger = Ledger()
     entries = ledger.entries(state=state, since=None if since is None else since_seconds(since))
     if as_json:

@@ -9,7 +9,7 @@ import typer
 from veo._client import DEFAULT_WAIT_TIMEOUT
 from veo.cli._command import command
 from veo.cli._options import JsonOpt, Service, TimeoutOpt
-from veo.cli._steps import show_task, wait_showing
+from veo.cli._steps import remembered, show_task, wait_showing
 
 
 @command
@@ -22,4 +22,4 @@ def wait(
 ) -> None:
     """Wait for a task to finish, with a live status line."""
     with service.client() as client:
-        show_task(wait_showing(client, task_id, timeout, not as_json), as_json)
+        show_task(wait_showing(client, remembered(), task_id, timeout, not as_json), as_json)
