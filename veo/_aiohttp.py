@@ -12,8 +12,9 @@ gives httpx an aiohttp transport. Three things are added here:
   a reset or a server hanging up mid-answer included, into ``httpx.ConnectTimeout``
   ("nothing was sent"), and lets a malformed answer's ``ClientResponseError`` out
   as it is: the first would retry a create that may have bought a video;
-- the same client is made where the environment names a proxy (httpx makes one
-  transport per proxy).
+- the same transport is made for each proxy, given or from the environment
+  (``veo._transport.with_transports``), through httpx's public ``transport=`` and
+  ``mounts=``.
 
 Imported only when an ``AsyncVeo`` makes its client, or when a user asks for
 ``veo.DefaultAioHttpClient``: aiohttp takes a few hundred milliseconds to import.
@@ -28,7 +29,7 @@ import aiohttp
 import httpx
 import httpx_aiohttp
 
-from veo._transport import OwnCookies, default_options
+from veo._transport import OwnCookies, default_options, with_transports
 
 __all__ = ["DefaultAioHttpClient"]
 
@@ -121,7 +122,7 @@ class _Transport(httpx_aiohttp.AiohttpTransport):
         return response
 
 
-class DefaultAioHttpClient(OwnCookies, httpx_aiohttp.HttpxAiohttpClient):
+class DefaultAioHttpClient(OwnCookies, httpx.AsyncClient):
     """The ``httpx.AsyncClient`` an ``AsyncVeo`` makes; build one for your own TLS or proxy.
 
     ``veo.DefaultHttpxClient``'s twin for ``AsyncVeo``: it takes ``httpx.AsyncClient``'s
@@ -130,18 +131,13 @@ class DefaultAioHttpClient(OwnCookies, httpx_aiohttp.HttpxAiohttpClient):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**default_options(kwargs))
+        super().__init__(**with_transports(default_options(kwargs), _transport))
 
-    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
-        transport: httpx.AsyncBaseTransport | None = kwargs.pop("transport", None)
-        return transport if transport is not None else _Transport(*args, **kwargs)
 
-    def _init_proxy_transport(
-        self, proxy: httpx.Proxy, *args: Any, **kwargs: Any
-    ) -> httpx.AsyncBaseTransport:
-        if proxy.url.scheme not in ("http", "https"):
-            raise ValueError(
-                f"aiohttp sends through http:// and https:// proxies only, "
-                f"not {proxy.url.scheme}://"
-            )
-        return _Transport(*args, **{**kwargs, "proxy": proxy})
+def _transport(*, proxy: httpx.Proxy | None = None, **options: Any) -> _Transport:
+    """The aiohttp transport, for a client or for one of its proxies."""
+    if proxy is not None and proxy.url.scheme not in ("http", "https"):
+        raise ValueError(
+            f"aiohttp sends through http:// and https:// proxies only, not {proxy.url.scheme}://"
+        )
+    return _Transport(proxy=proxy, **options)

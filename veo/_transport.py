@@ -23,10 +23,12 @@ import contextlib
 import contextvars
 import functools
 import http.cookiejar
+import ipaddress
 import itertools
 import os
 import ssl  # httpx has imported it already
 import threading
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -237,21 +239,78 @@ class DefaultHttpxClient(OwnCookies, httpx.Client):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**default_options(kwargs))
+        from veo._deadlines import DeadlineTransport  # httpcore: imported when first used
 
-    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
-        return _ending_by_deadlines(super()._init_transport(*args, **kwargs))
-
-    def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
-        return _ending_by_deadlines(super()._init_proxy_transport(*args, **kwargs))
+        super().__init__(**with_transports(default_options(kwargs), DeadlineTransport))
 
 
-def _ending_by_deadlines(transport: httpx.BaseTransport) -> httpx.BaseTransport:
-    if isinstance(transport, httpx.HTTPTransport):
-        from veo._deadlines import with_deadlines  # httpcore: imported when first used
+TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
+"""The client options that a transport takes (httpx passes them to the transports it
+makes)."""
 
-        with_deadlines(transport)
-    return transport
+
+def with_transports(options: dict[str, Any], make: Callable[..., Any]) -> dict[str, Any]:
+    """``options`` for an httpx client, with its transports made by ``make`` (called
+    with the ``TRANSPORT_OPTIONS`` given, and ``proxy=`` for a proxy's): the default
+    one as ``transport``, and one for each proxy (``proxy=``, else the environment's,
+    where ``trust_env``) in ``mounts``, with the caller's own ``mounts`` last.
+
+    A client given a ``transport`` reads no proxy from the environment (httpx's rule);
+    so ``proxy=`` and the environment are read here, as httpx reads them.
+    """
+    if options.get("transport") is not None:
+        return options
+    settings = {name: options[name] for name in TRANSPORT_OPTIONS if name in options}
+    proxy = options.pop("proxy", None)
+    if proxy is not None:
+        proxies: dict[str, Any] = {"all://": proxy}
+    else:
+        proxies = environment_proxies() if options.get("trust_env", True) else {}
+    mounts = {
+        pattern: None
+        if url is None
+        else make(**settings, proxy=url if isinstance(url, httpx.Proxy) else httpx.Proxy(url))
+        for pattern, url in proxies.items()
+    }
+    return {
+        **options,
+        "transport": make(**settings),
+        "mounts": {**mounts, **(options.get("mounts") or {})},
+    }
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """The proxies the environment names (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``,
+    ``NO_PROXY``), as httpx reads them: URL patterns to a proxy's URL, or to None where
+    ``NO_PROXY`` says to go direct."""
+    found = urllib.request.getproxies()
+    proxies: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        url = found.get(scheme)
+        if url:
+            proxies[f"{scheme}://"] = url if "://" in url else f"http://{url}"
+    for host in (host.strip() for host in found.get("no", "").split(",")):
+        if host == "*":  # no proxy for anything
+            return {}
+        if not host:
+            continue
+        if "://" in host:
+            proxies[host] = None
+        elif _is_ip(host, ipaddress.IPv4Network) or host.lower() == "localhost":
+            proxies[f"all://{host}"] = None
+        elif _is_ip(host, ipaddress.IPv6Network):
+            proxies[f"all://[{host}]"] = None
+        else:  # a domain, and its subdomains
+            proxies[f"all://*{host}"] = None
+    return proxies
+
+
+def _is_ip(host: str, network: type[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        network(host.split("/")[0])
+    except ValueError:
+        return False
+    return True
 
 
 def proxy_problem(error: Exception) -> str | None:
