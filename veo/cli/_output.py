@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import io
 import json
 import re
 import sys
@@ -50,7 +49,7 @@ __all__ = [
 ]
 
 
-class _Diagnostics(io.TextIOBase):
+class _Diagnostics:
     """The process's stderr, for progress, warnings and errors: best effort. A write
     that fails (stderr closed, a full disk, a broken pipe) is dropped, so that what must
     happen anyway (the ledger's and the journal's writes, the ``--json`` document on
@@ -73,7 +72,8 @@ class _Diagnostics(io.TextIOBase):
             return False
 
 
-# A text stream, which typeshed does not count as IO[str].
+# A plain object with a text stream's write, flush and isatty (not an io.IOBase: one
+# would flush again when it is collected, maybe as the interpreter shuts down).
 stderr = Console(file=cast("IO[str]", _Diagnostics()), highlight=False, soft_wrap=True)
 
 
