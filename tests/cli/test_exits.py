@@ -19,21 +19,14 @@ from .conftest import Run, only_json
 from .test_batch import start_veo
 
 
-def ledger_ids(env: dict[str, str], cwd: Path) -> list[str]:
-    listed = subprocess.run(
-        [sys.executable, "-m", "veo", "tasks", "--json"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def ledger_ids(run_veo: Run, env: dict[str, str]) -> list[str]:
+    listed = run_veo("tasks", "--json", env=env)
     assert 0 == listed.returncode, listed.stderr
     return [task["id"] for task in json.loads(listed.stdout)["tasks"]]
 
 
 def test_a_kill_the_moment_the_created_line_shows_leaves_the_task_in_the_ledger(
-    veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+    run_veo: Run, veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
 ) -> None:
     veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=60, running_steps=60)
     env = {**veo_env, "VEO_HOME": str(tmp_path / "home")}
@@ -49,12 +42,12 @@ def test_a_kill_the_moment_the_created_line_shows_leaves_the_task_in_the_ledger(
         process.communicate(timeout=30)
 
     (task_id,) = veo_mock.state.tasks
-    assert [task_id] == ledger_ids(env, tmp_path)
+    assert [task_id] == ledger_ids(run_veo, env)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 def test_an_unwritable_stderr_changes_neither_the_ledger_nor_the_json_document(
-    veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+    run_veo: Run, veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
 ) -> None:
     env = {**veo_env, "VEO_HOME": str(tmp_path / "home")}
     with open("/dev/full", "w") as full:  # every write: "No space left on device"
@@ -72,7 +65,7 @@ def test_an_unwritable_stderr_changes_neither_the_ledger_nor_the_json_document(
     (task_id,) = veo_mock.state.tasks
     assert (0, task_id) == (result.returncode, document["id"])
     assert (tmp_path / "v.mp4").stat().st_size > 0
-    assert [task_id] == ledger_ids(env, tmp_path)
+    assert [task_id] == ledger_ids(run_veo, env)
 
 
 def test_json_output_carries_no_raw_control_or_reordering_character(
@@ -88,19 +81,6 @@ def test_json_output_carries_no_raw_control_or_reordering_character(
     assert not any(char in result.stdout for char in "\u202e\u202c\u009b\x7f")
     assert "\\u202e" in result.stdout
     assert hostile == json.loads(result.stdout)["message"]  # escaped, not changed
-
-
-def test_a_missing_key_says_what_a_command_line_user_can_do(
-    run_veo: Run, veo_env: dict[str, str]
-) -> None:
-    env = {k: v for k, v in veo_env.items() if k != "DUOMI_API_KEY"}
-
-    result = run_veo("status", "task-1", env=env)
-
-    assert 2 == result.returncode
-    (line,) = result.stderr.strip().splitlines()
-    assert all(word in line for word in ("DUOMI_API_KEY", "--api-key-file", "--mock")), line
-    assert "api_key=" not in line
 
 
 @pytest.mark.parametrize(
