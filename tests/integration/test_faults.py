@@ -187,3 +187,17 @@ def test_probabilistic_faults_are_deterministic_for_a_seed() -> None:
 
     assert fired(7) == fired(7)
     assert fired(7) != fired(8)
+
+
+def test_every_mock_answer_carries_a_request_id_that_errors_keep() -> None:
+    with MockServer() as server, server.client() as client:
+        with pytest.raises(veo.NotFoundError) as info:
+            client.get("no-such-task")
+        first, second = (
+            httpx.get(f"{server.url}/v1/videos/tasks/x").headers["x-request-id"] for _ in "ab"
+        )
+
+    assert info.value.request_id is not None
+    assert info.value.request_id.startswith("mock-req-")
+    assert f"(request id {info.value.request_id})" in str(info.value)
+    assert first != second

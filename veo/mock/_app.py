@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,12 @@ from veo.mock._state import Fate, Lifecycle, MockState
 from veo.mock._video import serve_video
 
 __all__ = ["MockApp", "create_app"]
+
+# connexion logs every problem it answers (a 401 to a request without a key, a 400 to a
+# bad body) as a warning: the mock's answers, not faults of its own. With no handler,
+# Python printed them on stderr beside the command's output; a program that configures
+# logging still gets them.
+logging.getLogger("connexion").addHandler(logging.NullHandler())
 
 JSON = {"Content-Type": "application/json"}
 

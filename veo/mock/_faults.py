@@ -21,6 +21,7 @@ import enum
 import json
 import random
 import re
+import secrets
 import threading
 
 import attrs
@@ -250,6 +251,13 @@ class FaultMiddleware:
         async def logged_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
+                # Every answer carries a request id, as services' gateways do, so that
+                # an error's .request_id (and the CLI's "(request id ...)") can be seen.
+                request_id = f"mock-req-{secrets.token_hex(8)}".encode()
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-request-id", request_id)],
+                }
             await send(message)
 
         action = next((r for r in rules if r.fault is not Fault.LATENCY), None)

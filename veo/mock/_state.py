@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import secrets
 import threading
 import time
 from collections import Counter
@@ -133,6 +134,9 @@ class MockState:
         self.log: list[LoggedRequest] = []
         self.epoch = 0
         """Bumped by ``reset``: requests that began earlier are not logged after it."""
+        # Task ids unique across runs, as a real service's are: a task of an earlier
+        # mock (or of the real service) is never confused with one of this run's.
+        self._run = secrets.token_hex(4)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -170,7 +174,7 @@ class MockState:
         """Record a new task (this is the moment a real service would charge)."""
         with self._lock:
             task = Task(
-                id=f"mock-task-{next(self._ids):06d}",
+                id=f"mock-{self._run}-{next(self._ids):06d}",
                 body=body,
                 fate=fate,
                 created_at=self.clock(),
