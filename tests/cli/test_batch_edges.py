@@ -154,8 +154,8 @@ def test_a_failure_after_paying_names_the_task_and_how_to_recover_it(
 
     error = only_json(result.stdout)["error"]
     assert error["task_id"] in veo_mock.state.tasks
-    assert f"veo download {error['task_id']}" == error["recover"]
-    assert f"veo download {error['task_id']}" in result.stderr
+    assert f"veo resume {error['task_id']}" == error["recover"]  # the ledger knows where
+    assert f"veo resume {error['task_id']}" in result.stderr
     assert 1 == veo_mock.state.tasks_created
 
 

@@ -6,8 +6,10 @@ terminal) stop it the same way, unless ignored from the start (``nohup``)."""
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +21,14 @@ from veo.mock import Lifecycle, parse_rule
 from veo.testing import MockServer
 
 from .test_batch import start_veo
+
+
+def run_hint(hint: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A hint the command printed, run as printed (``veo`` is this environment's)."""
+    command = hint.replace("veo ", f"{shlex.quote(sys.executable)} -m veo ")
+    return subprocess.run(  # a command line, as a user would paste it
+        command, shell=True, env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def start_generate(
@@ -55,8 +65,16 @@ def test_ctrl_c_while_waiting_prints_the_paid_task_and_how_to_recover_it(
 
     (task_id,) = veo_mock.state.tasks
     assert 130 == process.returncode
-    assert f"recover it with: veo download {task_id}" in stderr
+    assert f"recover it with: veo resume {task_id}" in stderr
     assert "Traceback" not in stderr
+    # The hint is a command that works from here: it waits for the task, then downloads
+    # the video to where the interrupted command meant it to go.
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
+    hint = stderr.rsplit("recover it with: ", 1)[1].splitlines()[0]
+    recovered = run_hint(hint, veo_env, tmp_path)
+    assert 0 == recovered.returncode, recovered.stderr
+    assert (tmp_path / "videos").is_dir()
+    assert [Path(recovered.stdout.strip())] == list((tmp_path / "videos").glob("*.mp4"))
 
 
 def test_ctrl_c_with_json_writes_one_document_with_the_task_id(
@@ -71,7 +89,7 @@ def test_ctrl_c_with_json_writes_one_document_with_the_task_id(
     document = json.loads(stdout)
     assert 130 == process.returncode == document["exit_code"]
     assert task_id == document["error"]["task_id"]
-    assert f"veo download {task_id}" == document["error"]["recover"]
+    assert f"veo resume {task_id}" == document["error"]["recover"]
 
 
 def test_ctrl_c_while_the_create_is_in_flight_says_its_outcome_is_unknown(
@@ -110,7 +128,7 @@ def test_kill_or_a_closed_terminal_while_downloading_leaves_no_file_and_names_th
 
     (task_id,) = veo_mock.state.tasks
     assert 130 == process.returncode, stderr
-    assert f"recover it with: veo download {task_id}" in stderr
+    assert f"recover it with: veo resume {task_id}" in stderr
     assert [] == [path.name for path in videos.iterdir()]
 
 

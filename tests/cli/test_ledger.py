@@ -3,14 +3,16 @@ and recoverable with ``veo resume``; a ledger that cannot be written stops nothi
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from veo.cli._ledger import LEDGER_NAME
+from veo.cli._ledger import LEDGER_NAME, Ledger
 from veo.mock import Lifecycle
 from veo.testing import MockServer
 
@@ -192,3 +194,67 @@ def test_an_unknown_state_filter_names_the_states(run_veo: Run, home: Path) -> N
 
     assert 2 == result.returncode
     assert "--state: must be one of pending, running, succeeded, failed, unknown" in result.stderr
+
+
+def test_mock_tasks_are_kept_apart_and_never_resumed(
+    run_veo: Run, veo_env: dict[str, str], home: Path
+) -> None:
+    made = run_veo("generate", "--mock", "a cat", "--out", "v.mp4")
+    (task,) = listed(run_veo)
+
+    resumed = run_veo("resume", str(task["id"]))
+
+    assert 0 == made.returncode, made.stderr
+    assert "mock" == task["service"]
+    assert 2 == resumed.returncode
+    assert "made by the embedded mock (--mock)" in resumed.stderr
+    assert "nothing to resume" in resumed.stderr
+
+
+def test_a_task_is_resumed_only_where_it_was_created(
+    run_veo: Run, veo_env: dict[str, str], veo_mock: MockServer, home: Path
+) -> None:
+    task_id = run_veo("generate", "a cat", "--no-wait", "--out", "v.mp4").stdout.strip()
+
+    elsewhere = run_veo("resume", task_id, "--base-url", "https://api.example.com")
+    here = run_veo("resume", task_id)
+
+    assert 2 == elsewhere.returncode
+    assert f"created at {veo_mock.url}" in elsewhere.stderr
+    assert f"--base-url {veo_mock.url}" in elsewhere.stderr
+    assert 0 == here.returncode, here.stderr
+
+
+def test_a_ledger_from_before_the_service_column_is_read_and_kept(
+    run_veo: Run, veo_mock: MockServer, home: Path
+) -> None:
+    home.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(home / LEDGER_NAME)) as db, db:
+        db.execute(
+            "CREATE TABLE tasks (id TEXT PRIMARY KEY, created REAL NOT NULL, command TEXT NOT "
+            "NULL, mode TEXT, prompt TEXT NOT NULL, destination TEXT, state TEXT, file TEXT, "
+            "updated REAL NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO tasks VALUES ('old-1', 1, 'generate', NULL, 'p', NULL, NULL, NULL, 1)"
+        )
+
+    before = listed(run_veo)
+    run_veo("generate", "a cat", "--no-wait")
+    after = listed(run_veo)
+
+    assert [("old-1", None)] == [(t["id"], t["service"]) for t in before]
+    assert {"old-1": None, after[0]["id"]: veo_mock.url} == {t["id"]: t["service"] for t in after}
+
+
+def test_an_interrupted_mock_run_says_nothing_was_paid(
+    veo_env: dict[str, str], tmp_path: Path, home: Path
+) -> None:
+    process = start_generate(veo_env, tmp_path, "--mock")
+
+    ledger = Ledger(home / LEDGER_NAME)
+    _, stderr = interrupt_when(process, lambda: bool(ledger.entries()))
+
+    assert 130 == process.returncode
+    assert "created on the embedded mock (nothing was paid)" in stderr
+    assert "paid for" not in stderr

@@ -107,6 +107,7 @@ def test_on_a_terminal_it_asks_and_a_no_creates_nothing(
     assert "create 5 new video(s), each billed?" in output
     assert "nothing created" in output
     assert 0 == veo_mock.state.tasks_created
+    assert not (tmp_path / "videos").exists()  # no journal, no lock, no directory left
 
 
 def test_on_a_terminal_yes_and_the_flag_both_create(
@@ -114,10 +115,25 @@ def test_on_a_terminal_yes_and_the_flag_both_create(
 ) -> None:
     jobs = write_jobs(tmp_path / "jobs.jsonl", 2)
 
-    run_on_a_terminal(veo_env, tmp_path, b"y\n", "batch", str(jobs), "--out", "a")
+    said = run_on_a_terminal(veo_env, tmp_path, b"y\n", "batch", str(jobs), "--out", "a")
     asked = veo_mock.state.tasks_created
     output = run_on_a_terminal(veo_env, tmp_path, b"", "batch", str(jobs), "--out", "b", "--yes")
 
     assert 2 == asked
     assert 4 == veo_mock.state.tasks_created
     assert "each billed?" not in output
+    assert 1 == said.count("this run creates 2 new video(s)")  # said once, then asked
+
+
+def test_the_progress_counts_only_the_jobs_this_run_takes_on(
+    run_veo: Run, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    """Caught before: with --max-videos 2 on 4 jobs the bar said 4/4 while 2 were left."""
+    jobs = write_jobs(tmp_path / "jobs.jsonl", 4)
+
+    result = run_veo("batch", str(jobs), "--out", "videos", "--max-videos", "2")
+
+    assert 0 == result.returncode or 5 == result.returncode, result.stderr
+    assert "batch (2 left for a later run)" in result.stderr
+    assert "2/2" in result.stderr
+    assert "4/4" not in result.stderr

@@ -87,6 +87,8 @@ other job's timers and deadlines: 100 at once held it for 50 ms at a time."""
 # A line names the job and holds VideoRequest's fields; a field the installed spec does
 # not know (extra_body) has no place in a line.
 FIELDS = frozenset(REQUEST_FIELDS) - {"extra_body"} | {"name"}
+LEFT = "left"
+"""What a job reports when ``--max-videos`` leaves it for a later run (not finished)."""
 UNKNOWN_HINT = (
     "the create call's outcome is unknown: a task may exist. Check your tasks, then "
     "re-run with --resubmit-unknown to create it again"
@@ -529,7 +531,7 @@ async def _run_job(
     if plan == "create":
         # "error" without a task id: the job stopped before its create was sent.
         if not budget.take():  # --max-videos: left for a later run, as it is
-            report(job, "pending", None)
+            report(job, LEFT, None)
             return
         report(job, "submitting", None)
         await journal.record(job.line, "submitting", message=None)

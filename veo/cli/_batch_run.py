@@ -16,7 +16,16 @@ from veo._client import AsyncVeo
 from veo._errors import InvalidRequestError
 from veo._models import VideoTask
 from veo._rules import Problem
-from veo.cli._batch import MAX_CONNECTIONS, NEW_ROW, Job, Journal, Unrecorded, plan_of, run_batch
+from veo.cli._batch import (
+    LEFT,
+    MAX_CONNECTIONS,
+    NEW_ROW,
+    Job,
+    Journal,
+    Unrecorded,
+    plan_of,
+    run_batch,
+)
 from veo.cli._output import ExitCode, emit_json, safe_text, stderr
 
 
@@ -42,13 +51,23 @@ async def run_jobs(
     overall = progress.add_task("batch", total=len(jobs), count=f"0/{len(jobs)}")
     rows: dict[int, Any] = {}
     final = {"done", "failed", "unknown", "refused", "pending", "error"}
-    finished = 0
+    finished = left = 0
 
     def report(job: Job, what: str, task: VideoTask | None) -> None:
-        nonlocal finished
-        if what in final:
-            finished += 1
-            progress.update(overall, completed=finished, count=f"{finished}/{len(jobs)}")
+        nonlocal finished, left
+        if what in final or what == LEFT:
+            # A job --max-videos leaves for a later run is no part of this run's count.
+            left += what == LEFT
+            finished += what != LEFT
+            total = len(jobs) - left
+            description = f"batch ({left} left for a later run)" if left else "batch"
+            progress.update(
+                overall,
+                description=description,
+                total=total,
+                completed=finished,
+                count=f"{finished}/{total}",
+            )
             if job.line in rows:
                 progress.remove_task(rows.pop(job.line))
             return
@@ -91,10 +110,11 @@ def spend_plan(
     as_json: bool,
     *,
     dry_run: bool,
+    said: bool = False,
 ) -> int:
     """Say what the run creates (billed), resumes (paid already) and skips; return the
     number of videos it creates. A dry run also lists the files; with --json, as one
-    document on stdout.
+    document on stdout. ``said``: the line was printed already (before asking).
 
     Raises:
         InvalidRequestError: a new job's file is already in ``out`` (not --overwrite).
@@ -122,7 +142,8 @@ def spend_plan(
         f"this run {verb} {creating} new video(s), each billed{capped}; resumes {resumed} "
         f"already paid for; skips {skipped} (done, failed, or outcome unknown)"
     )
-    stderr.print(line, markup=False)
+    if not said:
+        stderr.print(line, markup=False)
     if dry_run:
         files = [str(out / job.filename) for job in new[:creating]]
         if as_json:
@@ -137,8 +158,11 @@ def _is_file(path: Path) -> bool:
     return path.exists() and not path.is_dir()
 
 
-def batch_entries(jobs: list[Job], rows: list[dict[str, Any]], out: Path) -> list[dict[str, Any]]:
-    """The ledger's entries for every job of the batch that has a task."""
+def batch_entries(
+    jobs: list[Job], rows: list[dict[str, Any]], out: Path, service: str
+) -> list[dict[str, Any]]:
+    """The ledger's entries for every job of the batch that has a task, made at
+    ``service`` (``Service.where``)."""
     by_line = {job.line: job for job in jobs}
     entries = []
     for row in rows:
@@ -154,6 +178,7 @@ def batch_entries(jobs: list[Job], rows: list[dict[str, Any]], out: Path) -> lis
                 "destination": str((out / job.filename).absolute()),
                 "state": {"done": "succeeded", "failed": "failed"}.get(row["status"]),
                 "file": row["path"] if row["status"] == "done" else None,
+                "service": service,
             }
         )
     return entries

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import typer
 
 from veo._errors import InvalidRequestError, VeoError
+from veo.cli._ledger import recovery_command
 from veo.cli._output import ExitCode, describe_error, emit_json, exit_code_for, safe_text, stderr
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,24 +24,35 @@ def exit_for(error: BaseException, as_json: bool) -> typer.Exit:
     code = exit_code_for(error)
     line = describe_error(error)
     stderr.print(f"error: {line}", markup=False)
-    document: dict[str, Any] = {"error": {"type": type(error).__name__, "message": line}}
+    message = describe_error(error, named=False)  # the type is a field of its own
+    document: dict[str, Any] = {"error": {"type": type(error).__name__, "message": message}}
     if isinstance(error, InvalidRequestError):
         document["error"]["problems"] = [{"field": p.field, "rule": p.rule} for p in error.problems]
     task_id = getattr(error, "task_id", None)
+    recover = recovery_command(task_id) if task_id else None
     if task_id:
-        shown = safe_text(task_id)
-        stderr.print(
-            f"task {shown} was paid for; recover it with: veo download {shown}", markup=False
-        )
+        stderr.print(_bought(task_id, recover), markup=False)
     if as_json:
         if getattr(error, "request_id", None):
             document["error"]["request_id"] = error.request_id  # type: ignore[attr-defined]
         if task_id:
             document["error"]["task_id"] = task_id
-            document["error"]["recover"] = f"veo download {task_id}"
+            document["error"]["recover"] = recover
         document["exit_code"] = int(code)
         emit_json(document)
     return typer.Exit(int(code))
+
+
+def _bought(task_id: str, recover: str | None) -> str:
+    """What was bought and how to recover it; a task of the embedded mock cost nothing
+    and went with the mock."""
+    shown = safe_text(task_id)
+    if recover is None:
+        return (
+            f"task {shown} was created on the embedded mock (nothing was paid); the mock "
+            f"stopped with this command, so there is nothing to recover: run it again"
+        )
+    return f"task {shown} was paid for; recover it with: {safe_text(recover)}"
 
 
 OUTCOME_UNKNOWN = (
@@ -55,13 +67,10 @@ def exit_for_interrupt(interruption: KeyboardInterrupt, as_json: bool) -> typer.
     task_id = getattr(interruption, "task_id", None)
     document: dict[str, Any] = {"error": {"type": "KeyboardInterrupt", "message": "interrupted"}}
     if task_id:
-        shown = safe_text(task_id)
-        stderr.print(
-            f"interrupted: task {shown} was paid for; recover it with: veo download {shown}",
-            markup=False,
-        )
+        recover = recovery_command(task_id)
+        stderr.print(f"interrupted: {_bought(task_id, recover)}", markup=False)
         document["error"]["task_id"] = task_id
-        document["error"]["recover"] = f"veo download {task_id}"
+        document["error"]["recover"] = recover
     elif getattr(interruption, "while_creating", False):
         stderr.print(OUTCOME_UNKNOWN, markup=False)
         document["error"]["message"] = OUTCOME_UNKNOWN

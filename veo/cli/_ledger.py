@@ -25,9 +25,19 @@ from typing import Any
 
 import attrs
 
-__all__ = ["LEDGER_NAME", "Entry", "Ledger", "Remembered", "ledger_path"]
+__all__ = [
+    "LEDGER_NAME",
+    "MOCK",
+    "Entry",
+    "Ledger",
+    "Remembered",
+    "ledger_path",
+    "recovery_command",
+]
 
 LEDGER_NAME = "tasks.sqlite3"
+MOCK = "mock"
+"""The ``service`` of a task the embedded mock (``--mock``) made: gone with its run."""
 PROMPT_EXCERPT = 80  # characters of the prompt kept
 
 
@@ -55,12 +65,25 @@ class Entry:
     state: str | None
     file: str | None
     updated: float
+    service: str | None = None
+    """Where the task was created: the API's base URL, ``MOCK`` for the embedded mock
+    (None: recorded before the ledger kept it)."""
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
 COLUMNS = tuple(field.name for field in attrs.fields(Entry))
+
+
+def _columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
+
+
+def _selected(db: sqlite3.Connection) -> str:
+    """``COLUMNS`` to select, as the table has them (NULL for a column added later)."""
+    present = _columns(db)
+    return ", ".join(name if name in present else f"NULL AS {name}" for name in COLUMNS)
 
 
 class Ledger:
@@ -89,9 +112,13 @@ class Ledger:
                         destination TEXT,
                         state TEXT,
                         file TEXT,
-                        updated REAL NOT NULL
+                        updated REAL NOT NULL,
+                        service TEXT
                     )"""
                 )
+                if "service" not in _columns(db):  # a ledger older than the column
+                    with contextlib.suppress(sqlite3.OperationalError):  # added meanwhile
+                        db.execute("ALTER TABLE tasks ADD COLUMN service TEXT")
             yield db
         finally:
             db.close()
@@ -105,14 +132,25 @@ class Ledger:
         mode: str | None = None,
         destination: str | None = None,
         state: str | None = None,
+        service: str | None = None,
     ) -> None:
         """Add a task the command created (once: a task already recorded is kept)."""
         now = time.time()
         with self._db(write=True) as db:
             db.execute(
                 "INSERT OR IGNORE INTO tasks (id, created, command, mode, prompt, destination, "
-                "state, file, updated) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-                (task_id, now, command, mode, prompt[:PROMPT_EXCERPT], destination, state, now),
+                "state, file, updated, service) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                (
+                    task_id,
+                    now,
+                    command,
+                    mode,
+                    prompt[:PROMPT_EXCERPT],
+                    destination,
+                    state,
+                    now,
+                    service,
+                ),
             )
 
     def record_many(self, entries: list[dict[str, Any]]) -> None:
@@ -125,7 +163,8 @@ class Ledger:
                 for entry in entries:
                     db.execute(
                         "INSERT OR IGNORE INTO tasks (id, created, command, mode, prompt, "
-                        "destination, state, file, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "destination, state, file, updated, service) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             entry["id"],
                             now,
@@ -136,6 +175,7 @@ class Ledger:
                             entry.get("state"),
                             entry.get("file"),
                             now,
+                            entry.get("service"),
                         ),
                     )
                     db.execute(
@@ -168,11 +208,12 @@ class Ledger:
         if since is not None:
             where.append("created >= ?")
             parameters.append(since)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM tasks"  # noqa: S608 (our column names)
+        sql = "SELECT {} FROM tasks"
         if where:
             sql += " WHERE " + " AND ".join(where)
         try:
             with self._db(write=False) as db:
+                sql = sql.format(_selected(db))
                 rows = db.execute(sql + " ORDER BY created DESC, id DESC", parameters).fetchall()
         except FileNotFoundError:
             return []
@@ -180,13 +221,30 @@ class Ledger:
 
     def entry(self, task_id: str) -> Entry | None:
         """One recorded task, or None."""
-        sql = f"SELECT {', '.join(COLUMNS)} FROM tasks WHERE id = ?"  # noqa: S608
         try:
             with self._db(write=False) as db:
+                sql = f"SELECT {_selected(db)} FROM tasks WHERE id = ?"  # noqa: S608
                 row = db.execute(sql, (task_id,)).fetchone()
         except FileNotFoundError:
             return None
         return None if row is None else Entry(*row)
+
+
+def recovery_command(task_id: str) -> str | None:
+    """The command that recovers a paid task from where the command stopped:
+    ``veo resume`` when the ledger knows where its video goes (it waits for the task,
+    then downloads it there), else ``veo wait`` then ``veo download``: ``veo download``
+    alone refuses a task that has not finished. None for a task of the embedded mock,
+    which stopped with its command (nothing was paid, nothing can be recovered)."""
+    try:
+        entry = Ledger().entry(task_id)
+    except (sqlite3.Error, OSError):  # a ledger that cannot be read changes no hint
+        entry = None
+    if entry is not None and entry.service == MOCK:
+        return None
+    if entry is not None and entry.destination:
+        return f"veo resume {task_id}"
+    return f"veo wait {task_id} && veo download {task_id}"
 
 
 class Remembered:

@@ -14,11 +14,12 @@ from typing import Annotated, Any
 import attrs
 import typer
 
-from veo._client import Veo, base_url_problem
+from veo._client import DEFAULT_BASE_URL, Veo, base_url_problem
 from veo._errors import ConfigurationError
 from veo._polling import PollSchedule
 from veo._secret import check_key
 from veo.cli import missing_extra
+from veo.cli._ledger import MOCK
 from veo.cli._output import stderr
 
 # Options shared by several commands (the groups below hold the ones that go together).
@@ -149,6 +150,13 @@ class Service:
         with server:
             stderr.print(f"using the embedded mock server at {server.url}", markup=False)
             yield {"api_key": server.api_key, "base_url": server.url, "poll_schedule": MOCK_POLLS}
+
+    def where(self) -> str:
+        """Where this command's tasks are created, as the ledger records it: ``MOCK``
+        for the embedded mock, else the API's base URL."""
+        if self.mock:
+            return MOCK
+        return (self.base_url or os.environ.get("DUOMI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
     def _key(self) -> str | None:
         """The key from --api-key-file, else None for DUOMI_API_KEY; with neither, the

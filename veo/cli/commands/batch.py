@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from veo._client import DEFAULT_WAIT_TIMEOUT
+from veo._errors import InvalidRequestError
+from veo._rules import Problem
 from veo.cli._batch import JOURNAL_NAME, Journal, Unrecorded, batch_lock, parse_batch, recorded_rows
 from veo.cli._batch_run import batch_entries, batch_summary, run_jobs, spend_plan
 from veo.cli._command import command
@@ -22,7 +24,10 @@ from veo.cli._steps import remembered
 def batch(
     *,
     file: Annotated[
-        Path, typer.Argument(help="JSONL: one request per line.", exists=True, dir_okay=False)
+        Path,
+        typer.Argument(
+            help="JSONL: one request per line.", exists=True, dir_okay=False, metavar="FILE"
+        ),
     ],
     out: Annotated[Path, typer.Option(help="Directory for the videos and the journal.")] = Path(
         "videos"
@@ -92,6 +97,19 @@ def batch(
             jobs, recorded, out, resubmit_unknown, max_videos, overwrite, as_json, dry_run=True
         )
         raise typer.Exit(int(ExitCode.OK))
+    # On a terminal, ask before anything is written, so that a refusal leaves nothing
+    # behind: the plan from the journal as it is. Under the lock the plan is made
+    # again; a run that would now create more than was agreed stops.
+    agreed: int | None = None
+    if not yes and sys.stdin.isatty():
+        recorded = recorded_rows(out)
+        agreed = spend_plan(
+            jobs, recorded, out, resubmit_unknown, max_videos, overwrite, as_json, dry_run=False
+        )
+        question = f"create {agreed} new video(s), each billed?"
+        if agreed and not typer.confirm(question, default=False, err=True):
+            stderr.print("nothing created", markup=False)
+            raise typer.Exit(int(ExitCode.OK))
     out.mkdir(parents=True, exist_ok=True)
     interrupted = False
     unrecorded: list[Unrecorded] = []
@@ -108,12 +126,18 @@ def batch(
                 overwrite,
                 as_json,
                 dry_run=False,
+                said=agreed is not None,
             )
-            if creating and not yes and sys.stdin.isatty():
-                question = f"create {creating} new video(s), each billed?"
-                if not typer.confirm(question, default=False, err=True):
-                    stderr.print("nothing created", markup=False)
-                    raise typer.Exit(int(ExitCode.OK))
+            if agreed is not None and creating > agreed:
+                raise InvalidRequestError(
+                    [
+                        Problem(
+                            "--out",
+                            f"another run changed {out} while you were asked: this run would "
+                            f"now create {creating} video(s), not {agreed}; run it again",
+                        )
+                    ]
+                )
             with service.options() as options:
                 try:
                     unrecorded = asyncio.run(
@@ -134,7 +158,7 @@ def batch(
             rows = journal.summary()
         finally:
             journal.close()
-    remembered().record_many(batch_entries(jobs, rows, out))
+    remembered().record_many(batch_entries(jobs, rows, out, service.where()))
     code = batch_summary(rows, unrecorded, as_json)
     if interrupted:
         stderr.print("interrupted: re-run the same command to resume", markup=False)

@@ -94,6 +94,7 @@ def check(
                 task_id,
                 note=" (--spend)",
                 command="check",
+                service=service.where(),
                 prompt=str(body.get("prompt", "")),
                 mode=body.get("generation_type"),
             )

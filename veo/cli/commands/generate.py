@@ -66,6 +66,7 @@ def generate(
             mode=body.get("generation_type"),
             destination=destination_of(out),
             state=str(task.state),
+            service=service.where(),
         )
 
     with service.client() as client, recorded(client, record) as recorder:

@@ -10,7 +10,7 @@ from veo._client import DEFAULT_WAIT_TIMEOUT, paid_task
 from veo._errors import InvalidRequestError
 from veo._rules import Problem
 from veo.cli._command import command
-from veo.cli._ledger import Ledger
+from veo.cli._ledger import MOCK, Ledger
 from veo.cli._options import JsonOpt, OverwriteOpt, Service, TimeoutOpt
 from veo.cli._output import emit_json, task_json
 from veo.cli._steps import finish, remembered
@@ -34,6 +34,26 @@ def resume(
                     "task_id",
                     f"{task_id!r} is not in the task ledger with a destination (veo tasks "
                     f"lists it); veo download {task_id} fetches any task by id",
+                )
+            ]
+        )
+    if entry.service == MOCK:
+        raise InvalidRequestError(
+            [
+                Problem(
+                    "task_id",
+                    f"task {task_id} was made by the embedded mock (--mock), which stopped "
+                    f"with its command: there is nothing to resume (nothing was paid)",
+                )
+            ]
+        )
+    if entry.service is not None and entry.service != service.where():
+        raise InvalidRequestError(
+            [
+                Problem(
+                    "task_id",
+                    f"task {task_id} was created at {entry.service}, not at "
+                    f"{service.where()}: resume it there (--base-url {entry.service})",
                 )
             ]
         )

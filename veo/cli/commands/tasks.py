@@ -13,7 +13,7 @@ from veo._errors import InvalidRequestError
 from veo._models import TaskState
 from veo._rules import Problem
 from veo.cli._command import command
-from veo.cli._ledger import Ledger
+from veo.cli._ledger import MOCK, Ledger
 from veo.cli._options import JsonOpt
 from veo.cli._output import emit_json, safe_text
 from veo.cli._steps import since_seconds
@@ -43,13 +43,14 @@ def tasks(
         emit_json({"ledger": str(ledger.path), "tasks": [e.to_json() for e in entries]})
         return
     table = Table(title=f"tasks ({ledger.path})")
-    for column in ("created", "task", "state", "mode", "prompt", "file / destination"):
+    for column in ("created", "task", "where", "state", "mode", "prompt", "file / destination"):
         table.add_column(column)
     for entry in entries:
         created = datetime.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
         cells = (
             created,
             entry.id,
+            _where(entry.service),
             entry.state or "",
             entry.mode or "",
             entry.prompt,
@@ -59,3 +60,10 @@ def tasks(
     from rich.console import Console
 
     Console(highlight=False, soft_wrap=True).print(table)
+
+
+def _where(service: str | None) -> str:
+    """The service column: ``mock``, or the API's host (its scheme too when plain http)."""
+    if service is None or service == MOCK:
+        return service or ""
+    return service.removeprefix("https://")
