@@ -9,6 +9,7 @@ clean-up on any failure.
 from __future__ import annotations
 
 import contextlib
+import errno as errno_codes
 import os
 import re
 import secrets
@@ -88,8 +89,17 @@ def video_source(task_or_url: VideoTask | str) -> tuple[str, str, str | None]:
 
 
 def disk_error(exc: OSError, path: Path, task_id: str | None = None) -> DownloadError:
-    """A ``DownloadError`` for an OS error while writing ``path`` (errno kept)."""
+    """A ``DownloadError`` for an OS error while writing ``path`` (errno kept). When a
+    part of the path is a file where a directory must be (``EEXIST`` or ``ENOTDIR``
+    from making the directories), the message names that file."""
     reason = exc.strerror or str(exc)
+    if exc.errno in (errno_codes.EEXIST, errno_codes.ENOTDIR):
+        blocking = next(
+            (part for part in (path, *path.parents) if part.exists() and not part.is_dir()),
+            None,
+        )
+        if blocking is not None:
+            reason = f"{blocking} is a file, not a directory"
     return DownloadError(
         f"cannot write {path}: {reason}", path=str(path), errno=exc.errno, task_id=task_id
     )

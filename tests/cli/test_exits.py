@@ -110,3 +110,39 @@ def test_a_base_url_error_names_the_option_or_variable_not_a_python_argument(
     assert expected in result.stderr
     assert "allow_insecure_http" not in result.stderr
     assert "base_url:" not in result.stderr
+
+
+def test_the_same_mock_command_twice_makes_two_videos(
+    run_veo: Run, veo_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The embedded mock's ids are unique across runs, as a real service's are: the
+    second run's video does not collide with the first's (it did: mock-task-000001)."""
+    env = {**veo_env, "VEO_HOME": str(tmp_path / "home")}
+
+    first = run_veo("generate", "--mock", "A storm", "--out", "out/", env=env)
+    second = run_veo("generate", "--mock", "A storm", "--out", "out/", env=env)
+
+    assert (0, 0) == (first.returncode, second.returncode), second.stderr
+    assert 2 == len(list((tmp_path / "out").glob("*.mp4")))
+    assert 2 == len(set(ledger_ids(run_veo, env)))
+
+
+def test_a_json_error_names_its_type_once(run_veo: Run, veo_mock: MockServer) -> None:
+    result = run_veo("status", "no-such-task", "--json")
+
+    error = only_json(result.stdout)["error"]
+    assert "NotFoundError" == error["type"]
+    assert "NotFoundError" not in error["message"]
+    assert "error: NotFoundError: " in result.stderr  # the line for people keeps it
+
+
+def test_the_embedded_mock_adds_nothing_to_the_commands_output(run_veo: Run) -> None:
+    """Caught before: ``veo check --mock`` printed the mock framework's own
+    ``OAuthProblem(status_code=401, ...)`` line on stderr."""
+    result = run_veo("check", "--mock")
+
+    assert 0 == result.returncode, result.stderr
+    assert "OAuthProblem" not in result.stderr
+    assert ["using the embedded mock server at"] == [
+        line[:33] for line in result.stderr.splitlines()
+    ]

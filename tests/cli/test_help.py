@@ -70,6 +70,8 @@ def test_the_help_has_no_placeholder_or_markup_left(name: str) -> None:
     assert "``" not in text, text  # reStructuredText from a docstring
     usage = text.splitlines()[0]
     assert usage.startswith(f"Usage: veo {name} [OPTIONS]"), usage
+    # Arguments read as the docs write them: PROMPT, TASK_ID, FILE (not "file").
+    assert all(word.isupper() for word in usage.split()[4:]), usage
 
 
 def test_the_image_option_states_the_counts_per_mode() -> None:

@@ -292,3 +292,14 @@ def test_a_temporary_file_names_the_video_it_becomes(tmp_path: Path) -> None:
     assert "scene.mp4" == temporary_of(temporary.name)
     assert None is temporary_of("scene.mp4")
     assert None is temporary_of(".scene.mp4.not-hex-here.part")
+
+
+@pytest.mark.parametrize("below", ["video.mp4", "sub/video.mp4"])
+def test_a_file_where_a_directory_must_be_is_named(tmp_path: Path, below: str) -> None:
+    """Caught before: ``notes.txt/video.mp4`` said only "File exists"."""
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+
+    with pytest.raises(DownloadError) as info:
+        DownloadTarget.preflight(tmp_path / "notes.txt" / below, overwrite=False)
+
+    assert f"{tmp_path / 'notes.txt'} is a file, not a directory" in str(info.value)

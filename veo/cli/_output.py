@@ -139,16 +139,16 @@ def safe_text(text: object) -> str:
     return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
-def describe_error(error: BaseException) -> str:
-    """One readable line for an error (problems joined with ``; ``), safe to print."""
+def describe_error(error: BaseException, *, named: bool = True) -> str:
+    """One readable line for an error (problems joined with ``; ``), safe to print; with
+    its type in front unless not ``named`` (a ``--json`` document has it apart)."""
     if isinstance(error, InvalidRequestError):
         return safe_text("invalid request: " + "; ".join(str(p) for p in error.problems))
     if isinstance(error, DestinationExistsError):
-        kind = type(error).__name__
-        return safe_text(f"{kind}: {error.path} exists; pass --overwrite to replace it")
-    text = " ".join(str(error).split())
-    kind = type(error).__name__
-    return safe_text(f"{kind}: {text}")
+        text = f"{error.path} exists; pass --overwrite to replace it"
+    else:
+        text = " ".join(str(error).split())
+    return safe_text(f"{type(error).__name__}: {text}" if named else text)
 
 
 def emit_json(document: Any) -> None:
