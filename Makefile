@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The demo needs only the command and the mock: a fresh clone's `make demo` installs
+# those, not the dev extra (`make test` adds the rest).
+DEMO_STAMP := $(VENV)/.demo-stamp
 
 .PHONY: install gen gen-check lint test test-pythons fuzz bench demo mock clean
 
@@ -11,6 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[cli,mock]'
+	@touch $(DEMO_STAMP)
 
 install: $(STAMP)  ## create .venv and install the project with its dev extras
 
@@ -35,7 +43,8 @@ bench: $(STAMP)  ## benchmarks side by side with raw httpx; writes bench-results
 	$(BIN)/python benchmarks/run.py
 
 DEMO_OUT ?= demo/car.mp4
-demo: $(STAMP)  ## the whole job against the embedded mock; prints the video's path
+# With the dev extra installed already, nothing more to install.
+demo: $(if $(wildcard $(STAMP)),$(STAMP),$(DEMO_STAMP))  ## the whole job against the embedded mock; prints the video's path
 	@rm -f $(DEMO_OUT)
 	$(BIN)/veo generate --mock "The car moves forward at a high speed" --out $(DEMO_OUT)
 

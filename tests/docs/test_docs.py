@@ -213,3 +213,8 @@ def test_every_relative_link_points_at_a_file() -> None:
                 broken.append(f"{path.relative_to(ROOT)}: {target}")
 
     assert [] == broken
+
+
+def test_the_readme_stays_short() -> None:
+    """For users: at most 250 lines; the details belong in docs/, whose examples run."""
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
