@@ -194,79 +194,8 @@ def _fields(spec: Mapping[str, Any], package: Path) -> list[_Field]:
     return fields
 
 
-HEADER = '''\
-"""The request fields of ``{operation}``, as the effective spec defines them.
-
-Written by ``make gen`` (``openapi/request_surface.py``); never edit it by hand.
-``veo`` builds ``VideoRequest``, the keyword arguments of ``create``/``generate``, the
-CLI's request options, a batch line's fields and their checks from this module, so a
-field the spec adds is usable everywhere after ``make gen``.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Iterable, Mapping
-from enum import Enum
-from typing import Any, Literal, TypedDict
-
-import attrs
-
-{imports}
-
-__all__ = ["FIELDS", "RequestField", "RequestFields", "RequestModel"]
-
-
-@attrs.frozen
-class RequestField:
-    """One field of the request body.
-
-    Attributes:
-        name: the JSON name (also the Python keyword).
-        json_type: its JSON Schema type (``string``, ``integer``, ``array``, ...).
-        description: the spec's description.
-        required: whether the spec requires it.
-        values: the values an enum field allows, in the spec's order.
-        enum: the generated enum class of an enum field.
-        max_items: an array's ``maxItems``.
-        items: an array's item type.
-    """
-
-    name: str
-    json_type: str
-    description: str
-    required: bool = False
-    values: tuple[Any, ...] | None = None
-    enum: type[Enum] | None = None
-    max_items: int | None = None
-    items: str | None = None
-
-
-FIELDS: tuple[RequestField, ...] = (
-{entries}
-)
-"""Every field of the request body, in the spec's order."""
-
-
-def _as_tuple(value: str | Iterable[Any] | None) -> tuple[Any, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
-
-
-@attrs.frozen
-class RequestModel:
-    """The request's fields; ``None`` (an empty tuple for a list) means "not given"."""
-
-{attributes}
-
-
-class RequestFields(TypedDict, total=False):
-    """The request's fields as keyword arguments, as ``Veo.create`` takes them."""
-
-{keywords}
-'''
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "request_fields.py.template"
+"""The module's text, with ``{placeholders}`` for what the spec decides (``str.format``)."""
 
 
 def surface(spec: Mapping[str, Any], package: Path) -> tuple[str, str]:
@@ -276,7 +205,7 @@ def surface(spec: Mapping[str, Any], package: Path) -> tuple[str, str]:
         {f"from .models.{field.enum[1]} import {field.enum[0]}" for field in fields if field.enum}
     )
     ordered = sorted(fields, key=lambda field: field.name != "prompt")  # prompt: positional
-    module = HEADER.format(
+    module = TEMPLATE.read_text(encoding="utf-8").format(
         operation=REQUEST_OPERATION,
         imports="\n".join(imports),
         entries="\n".join(field.entry() for field in fields),

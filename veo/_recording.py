@@ -71,6 +71,17 @@ FILE = "recording.json"
 VIDEOS = "videos"
 KEPT_HEADERS = frozenset({"content-type", "retry-after", "www-authenticate", *REQUEST_ID_HEADERS})
 KEPT_PREFIXES = ("x-ratelimit-", "ratelimit-")
+OBSERVED = (
+    "method",
+    "url",
+    "request_headers",
+    "request_body",
+    "status",
+    "headers",
+    "body",
+    "seconds",
+)
+"""What :meth:`Recorder.observe` takes of an ``ObservedExchange``: ``add``'s arguments."""
 LABELS = {CREATE.id: "create", GET_TASK.id: "poll", "video": "download"}
 
 
@@ -266,17 +277,7 @@ class Recorder:
     def observe(self, exchange: ObservedExchange, label: str | None = None) -> None:
         """Keep an exchange a client observed (``Veo.observing``): the answer's body
         as the client read it, a video by what ``video_saved`` adds later."""
-        self.add(
-            label,
-            method=exchange.method,
-            url=exchange.url,
-            request_headers=exchange.request_headers,
-            request_body=exchange.request_body,
-            status=exchange.status,
-            headers=exchange.headers,
-            body=exchange.body,
-            seconds=exchange.seconds,
-        )
+        self.add(label, **{name: getattr(exchange, name) for name in OBSERVED})
 
     def video_saved(self, file: Path, keep: bool) -> None:
         """Describe the last video fetched by the file it was saved to (its size and
