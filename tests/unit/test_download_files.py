@@ -296,7 +296,7 @@ def test_a_temporary_file_names_the_video_it_becomes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("below", ["video.mp4", "sub/video.mp4"])
 def test_a_file_where_a_directory_must_be_is_named(tmp_path: Path, below: str) -> None:
-    """Caught before: ``notes.txt/video.mp4`` said only "File exists"."""
+    """Caught before: a destination below a file said only "File exists"."""
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
 
     with pytest.raises(DownloadError) as info:
