@@ -258,3 +258,14 @@ def test_an_interrupted_mock_run_says_nothing_was_paid(
     assert 130 == process.returncode
     assert "created on the embedded mock (nothing was paid)" in stderr
     assert "paid for" not in stderr
+
+
+def test_a_ledger_file_without_its_table_yet_reads_as_empty(tmp_path: Path) -> None:
+    """A writer creates the file, then the table: a reader in between saw "no such
+    table" (a command run at the same moment as another's first write)."""
+    path = tmp_path / LEDGER_NAME
+    sqlite3.connect(path).close()
+
+    ledger = Ledger(path)
+
+    assert ([], None) == (ledger.entries(), ledger.entry("t1"))

@@ -119,6 +119,8 @@ class Ledger:
                 if "service" not in _columns(db):  # a ledger older than the column
                     with contextlib.suppress(sqlite3.OperationalError):  # added meanwhile
                         db.execute("ALTER TABLE tasks ADD COLUMN service TEXT")
+            elif not _columns(db):  # made this moment by a writer, its table not yet
+                raise FileNotFoundError(self.path)
             yield db
         finally:
             db.close()
