@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # those, not the dev extra (`make test` adds the rest).
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: install gen gen-check lint test test-pythons fuzz bench demo mock clean
+.PHONY: install gen gen-check lint test test-fast test-pythons fuzz bench demo mock clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,15 @@ lint: $(STAMP)  ## ruff on handwritten code, mypy --strict on veo/
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy veo
 
-test: lint gen-check  ## lint, drift check, then the test suite
-	$(BIN)/pytest --cov --cov-report=term
+# Four workers, whatever the CPU count: the suite mostly waits on the servers and the
+# subprocesses it starts.
+WORKERS ?= 4
+
+test: lint gen-check  ## lint, drift check, then the test suite (in $(WORKERS) processes)
+	$(BIN)/pytest -n $(WORKERS) --cov --cov-report=term
+
+test-fast: $(STAMP)  ## the unit and in-process integration tests: under a minute
+	$(BIN)/pytest -q -n $(WORKERS) tests/unit tests/integration
 
 test-pythons:  ## the unit tests on CPython 3.12 and 3.13, where this machine has them (.venv-3.X)
 	tools/test-other-pythons
