@@ -218,3 +218,36 @@ def test_the_library_needs_no_extra(
 
     assert 0 == result.returncode, result.stderr
     assert "[]" == result.stdout.strip()
+
+
+PYTHON_ENTRIES = [
+    ("python -m veo.mock", ["-m", "veo.mock", "--port", "0"], "mock"),
+    ("from veo.mock import MockServer", ["-c", "from veo.mock import MockServer"], "mock"),
+    ("import veo.check", ["-c", "import veo.check"], "check"),
+    ("the pytest fixture", ["-c", "import veo.testing; veo.testing.MockServer"], "mock"),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "argv", "needs"), PYTHON_ENTRIES, ids=[e[0] for e in PYTHON_ENTRIES]
+)
+def test_a_python_entry_without_its_extra_names_the_pip_install(
+    plain_install: tuple[Path, tuple[str, ...]],
+    what: str,
+    argv: list[str],
+    needs: str,
+    tmp_path: Path,
+) -> None:
+    """Caught before: a raw ``ModuleNotFoundError: No module named 'connexion'``."""
+    python, _ = plain_install
+
+    result = subprocess.run(
+        [str(python), *argv], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"needs the {needs} extra: pip install 'duomi-veo[{needs}]'" in last, result.stderr
+    if what == "python -m veo.mock":  # a command: one line, exit 2, no traceback
+        assert (2, "Traceback" not in result.stderr) == (result.returncode, True)
+        assert [last] == result.stderr.strip().splitlines()

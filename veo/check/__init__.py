@@ -7,8 +7,19 @@ Needs the ``check`` extra (jsonschema, PyYAML); ``import veo`` never imports it.
 """
 
 from veo._recording import RecordedExchange, Recording
-from veo.check._run import CheckReport, CheckResult, SpendRun, run_check
-from veo.check._schema import Drift
+
+try:
+    from veo.check._run import CheckReport, CheckResult, SpendRun, run_check
+    from veo.check._schema import Drift
+except ModuleNotFoundError as _error:
+    from veo.cli import missing_extra as _missing_extra
+
+    _fix = _missing_extra(_error, "check")
+    if _fix is None:
+        raise
+    raise ModuleNotFoundError(
+        f"veo.check needs the check extra: {_fix}", name=_error.name
+    ) from None
 
 __all__ = [
     "CheckReport",

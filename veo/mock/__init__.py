@@ -50,9 +50,24 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'veo.mock' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
+    try:
+        module = importlib.import_module(home)
+    except ModuleNotFoundError as exc:
+        raise _without_extra(exc) from None
+    value = getattr(module, name)
     globals()[name] = value
     return value
+
+
+def _without_extra(error: ModuleNotFoundError) -> ModuleNotFoundError:
+    """``error``, saying in one line which ``pip install`` brings the mock's modules
+    (a module of no extra keeps its own message: a bug, not an install)."""
+    from veo.cli import missing_extra  # no dependency of the cli extra: a dictionary
+
+    fix = missing_extra(error, "mock")
+    if fix is None:
+        return error
+    return ModuleNotFoundError(f"veo.mock needs the mock extra: {fix}", name=error.name)
 
 
 __all__ = [

@@ -64,8 +64,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, then :func:`serve`."""
-    return serve(**vars(parser().parse_args(argv)))
+    """Parse arguments, then :func:`serve`; without the mock extra, one line naming the
+    ``pip install`` that brings it, exit 2."""
+    arguments = vars(parser().parse_args(argv))
+    try:
+        return serve(**arguments)
+    except ModuleNotFoundError as exc:
+        if "pip install" not in str(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def serve(
