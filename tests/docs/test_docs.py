@@ -218,3 +218,28 @@ def test_every_relative_link_points_at_a_file() -> None:
 def test_the_readme_stays_short() -> None:
     """For users: at most 250 lines; the details belong in docs/, whose examples run."""
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
+
+
+def test_the_readme_installs_from_what_exists() -> None:
+    """The package is not on a registry: every install line the README shows installs a
+    wheel built from the checkout, and the README says where make demo puts veo."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    installs = [c for b in blocks() if b.path.name == "README.md" for c in commands(b)]
+    pips = [c for c in installs if c.startswith("pip install")]
+
+    assert pips
+    assert all("--find-links" in command for command in pips), pips
+    assert ".venv/bin/veo" in readme
+
+
+def test_make_demo_on_a_fresh_clone_installs_only_what_the_demo_needs(tmp_path: Path) -> None:
+    for name in ("Makefile", "pyproject.toml"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+
+    planned = subprocess.run(
+        ["make", "-n", "demo"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+    assert 0 == planned.returncode, planned.stderr
+    assert "-e '.[cli,mock]'" in planned.stdout
+    assert "[dev]" not in planned.stdout
