@@ -81,3 +81,21 @@ def test_the_image_option_states_the_counts_per_mode() -> None:
     # The spec's own description of image_urls, as make gen carries it into the help.
     assert "FIRST&LAST takes 1 to 2 images" in flat
     assert "REFERENCE takes 1 to 3" in flat
+
+
+def test_the_commands_are_listed_making_a_video_first() -> None:
+    """Caught before: ``veo --help`` began with tasks and resume."""
+    from veo.cli._app import COMMANDS as ORDER
+
+    listed = [
+        line.split()[0] for line in _root_help().split("Commands:")[1].splitlines() if line.strip()
+    ]
+
+    assert list(ORDER) == listed
+    assert "generate" == listed[0]
+
+
+def _root_help() -> str:
+    result = CliRunner().invoke(app, ["--help"], prog_name="veo")
+    assert 0 == result.exit_code, result.output
+    return str(result.output)

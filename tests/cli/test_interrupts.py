@@ -20,6 +20,7 @@ from veo.cli._signals import stops_as_ctrl_c
 from veo.mock import Lifecycle, parse_rule
 from veo.testing import MockServer
 
+from .conftest import Run
 from .test_batch import start_veo
 
 
@@ -178,3 +179,20 @@ def test_outside_the_main_thread_no_handler_is_installed() -> None:
     thread.join()
 
     assert [before] == seen
+
+
+def test_a_wait_that_times_out_prints_a_hint_that_finishes_the_job(
+    run_veo: Run, veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+) -> None:
+    veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=60, running_steps=60)
+
+    result = run_veo("generate", "a cat", "--out", "videos/", "--timeout", "1")
+
+    (task_id,) = veo_mock.state.tasks
+    assert 5 == result.returncode, result.stderr
+    assert f"recover it with: veo resume {task_id}" in result.stderr
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
+    hint = result.stderr.rsplit("recover it with: ", 1)[1].splitlines()[0]
+    recovered = run_hint(hint, veo_env, tmp_path)
+    assert 0 == recovered.returncode, recovered.stderr
+    assert [Path(recovered.stdout.strip())] == list((tmp_path / "videos").glob("*.mp4"))
