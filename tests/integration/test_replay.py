@@ -289,3 +289,16 @@ def test_a_users_suite_runs_on_a_recording_given_to_pytest(
     else:
         assert 0 != result.returncode
         assert "progress: the spec says integer (observed: string)" in result.stdout
+
+
+def test_a_documented_state_seen_for_the_first_time_is_progress_not_drift() -> None:
+    """Caught before: a baseline written while its task was pending, compared with a run
+    that saw it running, exited 7 ("added: getVideoTask 200 state 'running'")."""
+    base = {"field id": ["string"], "field state": ["string"], "headers": [], "states": []}
+    pending = {"getVideoTask 200": {**base, "states": ["pending"]}}
+
+    later = {"getVideoTask 200": {**base, "states": ["pending", "running", "succeeded"]}}
+    odd = {"getVideoTask 200": {**base, "states": ["pending", "defrosting"]}}
+
+    assert [] == compare(pending, later)
+    assert ["added: getVideoTask 200 state 'defrosting'"] == [str(c) for c in compare(pending, odd)]

@@ -5,8 +5,9 @@ the JSON bodies with the types its values had (``data.videos[].url: string``), t
 task states seen, and the headers kept. ``veo check --write-baseline FILE`` saves one;
 ``veo check --baseline FILE`` compares this run with it:
 
-- a field path, a state word, a header, or an operation and status the baseline does
-  not have: **added** (a new kind of answer counts);
+- a field path, a state word the spec does not list, a header, or an operation and
+  status the baseline does not have: **added** (a new kind of answer counts; a state the
+  spec lists, seen for the first time, is a task's progress);
 - a path or a header the baseline has and this run's answers of the same operation and
   status lack: **removed**;
 - a path whose values came with a type the baseline never saw (``integer`` became
@@ -30,7 +31,7 @@ import attrs
 from veo import _wire as wire
 from veo._operations import GET_TASK
 from veo._recording import RecordedExchange
-from veo.check._schema import _json_type
+from veo.check._schema import _closed, _json_type, response_schema
 
 __all__ = ["BASELINE_FORMAT", "Change", "compare", "load_baseline", "shapes", "write_baseline"]
 
@@ -87,6 +88,13 @@ def shapes(exchanges: Iterable[RecordedExchange]) -> Shapes:
     }
 
 
+def documented_states() -> frozenset[str]:
+    """The task states the effective spec lists (its open enum's values)."""
+    schema = response_schema(GET_TASK.id, 200) or {}
+    state = _closed(schema.get("properties", {}).get("state", {}))
+    return frozenset(str(value) for value in state.get("enum", ()))
+
+
 def write_baseline(path: str | Path, found: Shapes) -> None:
     """Save a run's shapes as the baseline."""
     document = {"format": BASELINE_FORMAT, "version": BASELINE_VERSION, "shapes": found}
@@ -125,7 +133,12 @@ def compare(baseline: Mapping[str, Any], found: Mapping[str, Any]) -> list[Chang
         for name in sorted(set(before) | set(now)):
             old, new = set(before.get(name, ())), set(now.get(name, ()))
             if name == "states":
-                changes += [Change("added", where, f"state {s!r}") for s in sorted(new - old)]
+                # A state the spec lists, seen for the first time (a baseline written
+                # while its task was pending, a run that sees it running), is the task's
+                # progress, not a change of the service.
+                documented = documented_states()
+                unseen = sorted(state for state in new - old if state not in documented)
+                changes += [Change("added", where, f"state {state!r}") for state in unseen]
             elif name == "headers":
                 changes += [Change("added", where, f"header {h}") for h in sorted(new - old)]
                 changes += [Change("removed", where, f"header {h}") for h in sorted(old - new)]
