@@ -116,6 +116,12 @@ def _request_from(
     return VideoRequest(**{"prompt": "", **given})
 
 
+def base_url_of(given: str | None) -> str:
+    """The API's base URL a client uses: ``given``, else ``DUOMI_BASE_URL``, else the
+    vendor's."""
+    return given or os.environ.get("DUOMI_BASE_URL") or DEFAULT_BASE_URL
+
+
 def base_url_problem(
     url: str, field: str, *, allow_insecure_http: bool = False, insecure_fix: str
 ) -> str | None:
@@ -244,7 +250,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
                 "api_key: no API key; pass api_key= or set the DUOMI_API_KEY environment variable"
             )
         self._secret = Secret(check_key(key, "api_key" if api_key is not None else "DUOMI_API_KEY"))
-        url = base_url or os.environ.get("DUOMI_BASE_URL") or DEFAULT_BASE_URL
+        url = base_url_of(base_url)
         problem = base_url_problem(
             url,
             "base_url",

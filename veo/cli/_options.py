@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import attrs
 import typer
 
-from veo._client import DEFAULT_BASE_URL, Veo, base_url_problem
+from veo._client import Veo, base_url_of, base_url_problem
 from veo._errors import ConfigurationError
 from veo._polling import PollSchedule
 from veo._secret import check_key
@@ -156,7 +156,7 @@ class Service:
         for the embedded mock, else the API's base URL."""
         if self.mock:
             return MOCK
-        return (self.base_url or os.environ.get("DUOMI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        return base_url_of(self.base_url).rstrip("/")
 
     def _key(self) -> str | None:
         """The key from --api-key-file, else None for DUOMI_API_KEY; with neither, the
@@ -171,9 +171,8 @@ class Service:
 
     def _base_url(self) -> str | None:
         """--base-url, else DUOMI_BASE_URL, checked in the command's words."""
-        url = self.base_url or os.environ.get("DUOMI_BASE_URL")
         field = "--base-url" if self.base_url else "DUOMI_BASE_URL"
-        problem = url and base_url_problem(url, field, insecure_fix="use https://")
+        problem = base_url_problem(base_url_of(self.base_url), field, insecure_fix="use https://")
         if problem:
             raise ConfigurationError(problem)
         return self.base_url
