@@ -690,9 +690,12 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 (``.errno``); no temporary file is left behind.
         """
         built, target = self._download_target(task_or_url, dest, overwrite)
-        return self._retrying(
-            lambda n: self._save(built, target, on_progress, n), self._retries(Deadline(None))
-        )
+        try:
+            return self._retrying(
+                lambda n: self._save(built, target, on_progress, n), self._retries(Deadline(None))
+            )
+        finally:
+            target.discard()
 
     def generate(
         self,
@@ -889,9 +892,12 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     ) -> Path:
         """Same as ``Veo.download``, but async."""
         built, target = self._download_target(task_or_url, dest, overwrite)
-        return await self._retrying(
-            lambda n: self._save(built, target, on_progress, n), self._retries(Deadline(None))
-        )
+        try:
+            return await self._retrying(
+                lambda n: self._save(built, target, on_progress, n), self._retries(Deadline(None))
+            )
+        finally:
+            target.discard()
 
     async def generate(
         self,

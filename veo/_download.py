@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import unquote, urlsplit
@@ -26,7 +26,14 @@ from veo._models import TaskState, VideoTask
 from veo._mp4 import Mp4Check
 from veo._rules import Problem, check_http_url
 
-__all__ = ["DownloadTarget", "disk_error", "safe_filename", "temporary_of", "video_source"]
+__all__ = [
+    "DownloadTarget",
+    "disk_error",
+    "remove_abandoned",
+    "safe_filename",
+    "temporary_of",
+    "video_source",
+]
 
 MAX_NAME = 120
 WRITEBACK_STEP = 8 * 1024 * 1024
@@ -134,6 +141,7 @@ class DownloadTarget:
         self.path = path.absolute()
         self.overwrite = overwrite
         self.task_id = task_id
+        self._made: dict[Path, IO[bytes] | None] = {}  # temporary files not yet removed or moved
         _refuse_existing(self.path, overwrite, task_id)
 
     @staticmethod
@@ -155,7 +163,7 @@ class DownloadTarget:
             directory = path.parent
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            handle, probe = _open_temporary(directory, "preflight")
+            handle, probe = _open_temporary(directory, "preflight", {})
             handle.close()
             probe.unlink()
         except OSError as exc:
@@ -175,10 +183,29 @@ class DownloadTarget:
         """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = _open_temporary(self.path.parent, self.path.name)
+            handle, temporary = _open_temporary(self.path.parent, self.path.name, self._made)
         except OSError as exc:
             raise disk_error(exc, self.path, self.task_id) from exc
         return _Sink(handle, temporary, self)
+
+    def discard(self) -> None:
+        """Remove the temporary files of attempts that did not remove them themselves.
+
+        A stop signal (Ctrl-C, ``kill``) that lands after an attempt made its file and
+        before the ``with`` block owning it began leaves the file listed here only: the
+        clients call this when a download ends, however it ends.
+        """
+        while self._made:
+            temporary, handle = self._made.popitem()
+            with contextlib.suppress(OSError):
+                if handle is not None:
+                    handle.close()
+            temporary.unlink(missing_ok=True)
+
+    def sweep(self) -> None:
+        """Remove what killed runs (``kill -9``, a power cut) left while saving this same
+        file; see ``remove_abandoned``."""
+        remove_abandoned(self.path.parent, {self.path.name})
 
 
 _TEMPORARY = re.compile(r"\.(.+)\.[0-9a-f]{12}\.part")
@@ -191,12 +218,74 @@ def temporary_of(name: str) -> str | None:
     return match[1] if match else None
 
 
-def _open_temporary(directory: Path, name: str) -> tuple[IO[bytes], Path]:
+def remove_abandoned(directory: Path, names: Collection[str]) -> None:
+    """Remove the temporary files that runs killed while saving ``names`` left behind.
+
+    A run holds an exclusive ``flock`` on its temporary file from the moment it is made
+    until it is renamed or removed, and the system drops the lock when the process
+    dies, however it dies: a file whose lock can be taken has no writer left (on
+    Windows, where an open file cannot be removed, removing it is the test). Only files
+    of this module's naming for ``names`` are looked at; one pass over ``directory``;
+    a directory that cannot be read is left alone.
+    """
+    try:
+        entries = os.scandir(directory)
+    except OSError:
+        return
+    with entries:
+        abandoned = [
+            Path(entry.path)
+            for entry in entries
+            if temporary_of(entry.name) in names and entry.is_file(follow_symlinks=False)
+        ]
+    for path in abandoned:
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
+            _remove_unless_held(path)
+
+
+def _remove_unless_held(path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open file cannot be removed
+        path.unlink()
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a live writer
+        path.unlink()
+    finally:
+        os.close(fd)
+
+
+def _open_temporary(
+    directory: Path, name: str, made: dict[Path, IO[bytes] | None]
+) -> tuple[IO[bytes], Path]:
     temporary = directory / f".{name}.{secrets.token_hex(6)}.part"
+    made[temporary] = None  # before it exists: no moment where it exists unlisted
     # os.open with 0o666 lets the umask decide the mode, as for any file the user
     # creates (tempfile would make it 0600); O_EXCL never reuses an existing file.
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    return os.fdopen(fd, "wb"), temporary
+    try:
+        _hold(fd)
+        made[temporary] = handle = os.fdopen(fd, "wb")
+    except BaseException:
+        if made.pop(temporary, None) is None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        temporary.unlink(missing_ok=True)
+        raise
+    return handle, temporary
+
+
+def _hold(fd: int) -> None:
+    """Lock the temporary file for as long as it is open: ``remove_abandoned`` leaves
+    it alone while this process lives."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the open file itself cannot be removed
+        return
+    with contextlib.suppress(OSError):  # a file system without locks: nothing to lose
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _names_directory(dest: str | os.PathLike[str]) -> bool:
@@ -287,7 +376,10 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
             )
         self._handle.flush()
         os.fsync(self._handle.fileno())
-        self._handle.close()
+        if os.name == "nt":  # Windows renames no open file
+            self._handle.close()
+        # Elsewhere the file stays open, and locked, until it has its final name: no
+        # remove_abandoned takes it for a killed run's between the two.
         temporary, final = self._temporary, target.path
         if target.overwrite:
             os.replace(temporary, final)
@@ -298,8 +390,10 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
             except FileExistsError:
                 raise DestinationExistsError(str(final), task_id=target.task_id) from None
             temporary.unlink()
-        _fsync_directory(final.parent)
+        target._made.pop(temporary, None)
         self.finished = True
+        self._handle.close()
+        _fsync_directory(final.parent)
         return final
 
     def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
@@ -317,6 +411,7 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
             pass  # a full disk fails the flush inside close(); the file goes anyway
         finally:
             self._temporary.unlink(missing_ok=True)
+            self._target._made.pop(self._temporary, None)
 
 
 def start_writeback(fd: int, offset: int, length: int) -> None:

@@ -133,6 +133,26 @@ def test_kill_or_a_closed_terminal_while_downloading_leaves_no_file_and_names_th
     assert [] == [path.name for path in videos.iterdir()]
 
 
+@pytest.mark.parametrize("command", ["resume", "download"])
+def test_what_a_run_killed_mid_download_left_is_removed_by_the_next_save_of_that_video(
+    veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path, command: str
+) -> None:
+    # kill -9 cannot be handled: the temporary file stays until a later run saving the
+    # same video finds that its writer is gone (its lock went with the process).
+    veo_mock.faults.add(parse_rule("latency,route=video,latency=8,times=1"))
+    process = start_generate(veo_env, tmp_path)
+    videos = tmp_path / "videos"
+    interrupt_when(process, lambda: any(videos.glob(".*.part")), signal.SIGKILL)
+    (task_id,) = veo_mock.state.tasks
+    assert 1 == len(list(videos.glob(".*.part")))
+
+    where = " --out videos/" if command == "download" else ""  # resume: the ledger's
+    again = run_hint(f"veo {command} {task_id}{where}", veo_env, tmp_path)
+
+    assert 0 == again.returncode, again.stderr
+    assert [f"{task_id}.mp4"] == [path.name for path in videos.iterdir()]
+
+
 def test_a_hangup_ignored_from_the_start_as_under_nohup_does_not_stop_the_command(
     veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,11 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from veo import AsyncVeo, DownloadError, InvalidRequestError, VideoTask
+from veo import AsyncVeo, DownloadError, InvalidRequestError, Veo, VideoTask
 from veo._download import (
     WRITEBACK_STEP,
     DownloadTarget,
     _open_temporary,
+    _Sink,
+    remove_abandoned,
     safe_filename,
     temporary_of,
     video_source,
@@ -286,12 +290,96 @@ def test_an_async_download_cancelled_at_the_disk_leaves_a_whole_file_or_none(
 
 
 def test_a_temporary_file_names_the_video_it_becomes(tmp_path: Path) -> None:
-    handle, temporary = _open_temporary(tmp_path, "scene.mp4")
+    handle, temporary = _open_temporary(tmp_path, "scene.mp4", {})
     handle.close()
 
     assert "scene.mp4" == temporary_of(temporary.name)
     assert None is temporary_of("scene.mp4")
     assert None is temporary_of(".scene.mp4.not-hex-here.part")
+
+
+@pytest.mark.parametrize("where", ["made", "owned"])
+def test_a_stop_landing_as_the_temporary_file_is_made_leaves_nothing(
+    where: str, client_options: ClientOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C (or a stop signal taking its path) lands right after the file is created,
+    # before the with block that removes it on failure owns it: caught in CI, where a
+    # SIGHUP mid-download left a .part file behind.
+    if where == "made":
+
+        def interrupted(fd: int, *args: Any) -> Any:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(os, "fdopen", interrupted)
+    else:
+
+        def interrupted_enter(self: object) -> Any:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(_Sink, "__enter__", interrupted_enter)
+
+    with Veo(**client_options("sync")) as client, pytest.raises(KeyboardInterrupt):
+        client.download("https://cdn.test/v.mp4", tmp_path / "v.mp4")
+
+    assert [] == list(tmp_path.iterdir())
+
+
+def _held_by_another_process(path: Path) -> subprocess.Popen[str]:
+    """A live writer: a process holding the file open and locked, as a download does."""
+    script = (
+        "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT);"
+        " fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert "held\n" == holder.stdout.readline()
+    return holder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks")
+def test_only_abandoned_temporary_files_of_the_named_videos_are_removed(tmp_path: Path) -> None:
+    abandoned = tmp_path / ".scene.mp4.0123456789ab.part"  # its writer was killed
+    abandoned.write_bytes(b"partial")
+    writing = tmp_path / ".scene.mp4.ba9876543210.part"  # its writer is alive
+    other_video = tmp_path / ".other.mp4.0123456789ab.part"
+    other_video.write_bytes(b"partial")
+    not_ours = tmp_path / ".scene.mp4.part"
+    not_ours.write_bytes(b"someone else's")
+    (tmp_path / ".scene.mp4.aaaaaaaaaaaa.part").symlink_to(not_ours)
+    holder = _held_by_another_process(writing)
+    try:
+        remove_abandoned(tmp_path, {"scene.mp4"})
+    finally:
+        holder.communicate("")
+
+    assert [
+        ".other.mp4.0123456789ab.part",
+        ".scene.mp4.aaaaaaaaaaaa.part",
+        ".scene.mp4.ba9876543210.part",
+        ".scene.mp4.part",
+    ] == sorted(path.name for path in tmp_path.iterdir())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks")
+def test_a_download_in_progress_holds_its_temporary_file_against_removal(
+    tmp_path: Path,
+) -> None:
+    target = DownloadTarget(tmp_path, "scene", overwrite=False)
+    with target.attempt() as sink:
+        sink.write(VIDEO[:100])
+        DownloadTarget(tmp_path, "scene", overwrite=True).sweep()  # another run's sweep
+
+        assert 1 == len(list(tmp_path.glob(".scene.mp4.*.part")))
+        sink.write(VIDEO[100:])
+        saved = sink.finish()
+
+    assert VIDEO == saved.read_bytes()
+    assert [saved] == list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("below", ["video.mp4", "sub/video.mp4"])

@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from veo._client import AsyncVeo, paid_task
-from veo._download import safe_filename, temporary_of
+from veo._download import remove_abandoned, safe_filename
 from veo._errors import (
     APIError,
     CreateOutcomeUnknownError,
@@ -622,18 +622,6 @@ async def _record_error(journal: Journal, job: Job, exc: Exception) -> Unrecorde
     return None
 
 
-def _remove_stale_parts(out_dir: Path, names: set[str]) -> None:
-    """Remove the temporary files a process killed mid-download left behind.
-
-    One pass over the directory (not one per job), and only the temporary files of this
-    batch's videos; no other run is writing here (the lock).
-    """
-    with os.scandir(out_dir) as entries:
-        for entry in entries:
-            if temporary_of(entry.name) in names:
-                Path(entry.path).unlink(missing_ok=True)
-
-
 async def run_batch(
     jobs: list[Job],
     journal: Journal,
@@ -661,7 +649,7 @@ async def run_batch(
     unrecorded: list[Unrecorded] = []
     budget = CreateBudget(max_videos)
     rows = journal.rows()
-    _remove_stale_parts(out_dir, {job.filename for job in jobs})
+    remove_abandoned(out_dir, {job.filename for job in jobs})  # one pass for every job
     queue = iter(jobs)  # shared: each job is taken by exactly one worker
 
     async def worker() -> None:

@@ -3,6 +3,7 @@ progress, record exchanges, remember tasks in the ledger."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import time
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from veo._client import Veo
-from veo._errors import InvalidRequestError, TaskFailedError
+from veo._download import DownloadTarget, video_source
+from veo._errors import InvalidRequestError, TaskFailedError, VeoError
 from veo._models import VideoTask
 from veo._recording import Recorder
 from veo._rules import Problem
@@ -58,7 +60,10 @@ def wait_showing(
 def download_showing(
     client: Veo, ledger: Remembered, task: VideoTask, out: str, show: bool, overwrite: bool
 ) -> Path:
-    """Download with the byte progress bar; the file goes to the ledger."""
+    """Download with the byte progress bar; the file goes to the ledger. What a killed
+    run saving the same file left behind is removed first."""
+    with contextlib.suppress(VeoError):  # no video, or a bad link: download says which
+        DownloadTarget(out, video_source(task)[1], overwrite=True).sweep()
     with download_bar(show, "downloading") as on_progress:
         path = client.download(task, out, overwrite=overwrite, on_progress=on_progress)
     ledger.update(task.id, state=str(task.state), file=str(path))
