@@ -30,10 +30,10 @@ real_open, real_begin, real_write = (
     download._open_temporary, download._Sink.begin, download._Sink.write_kept
 )
 
-def open_temporary(directory, name):
+def open_temporary(directory, name, made):
     if name == "scene-03.mp4":
         raise PermissionError(errno.EACCES, "Permission denied")
-    return real_open(directory, name)
+    return real_open(directory, name, made)
 
 def begin(self, response, on_progress):
     if self._target.path.name == "scene-11.mp4":

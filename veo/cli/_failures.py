@@ -15,6 +15,7 @@ import typer
 from veo._errors import InvalidRequestError, VeoError
 from veo.cli._ledger import recovery_command
 from veo.cli._output import ExitCode, describe_error, emit_json, exit_code_for, safe_text, stderr
+from veo.cli._signals import answering_a_stop
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("veo")
@@ -64,6 +65,7 @@ OUTCOME_UNKNOWN = (
 
 def exit_for_interrupt(interruption: KeyboardInterrupt, as_json: bool) -> typer.Exit:
     """Ctrl-C: say what was bought (the task id and how to recover it), exit 130."""
+    answering_a_stop()
     task_id = getattr(interruption, "task_id", None)
     document: dict[str, Any] = {"error": {"type": "KeyboardInterrupt", "message": "interrupted"}}
     if task_id:

@@ -17,6 +17,7 @@ from veo.cli._batch_run import batch_entries, batch_summary, run_jobs, spend_pla
 from veo.cli._command import command
 from veo.cli._options import JsonOpt, Service, TimeoutOpt
 from veo.cli._output import ExitCode, emit_json, safe_text, stderr
+from veo.cli._signals import answering_a_stop, asyncio_ctrl_c
 from veo.cli._steps import remembered
 
 
@@ -140,20 +141,22 @@ def batch(
                 )
             with service.options() as options:
                 try:
-                    unrecorded = asyncio.run(
-                        run_jobs(
-                            jobs,
-                            journal,
-                            out,
-                            options,
-                            concurrency,
-                            resubmit_unknown,
-                            timeout,
-                            not as_json,
-                            max_videos,
+                    with asyncio_ctrl_c():
+                        unrecorded = asyncio.run(
+                            run_jobs(
+                                jobs,
+                                journal,
+                                out,
+                                options,
+                                concurrency,
+                                resubmit_unknown,
+                                timeout,
+                                not as_json,
+                                max_videos,
+                            )
                         )
-                    )
                 except KeyboardInterrupt:
+                    answering_a_stop()  # the journal's summary and the ledger come first
                     interrupted = True
             rows = journal.summary()
         finally:
