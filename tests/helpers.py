@@ -374,3 +374,91 @@ def venv_with_wheel(root: Path, wheel: Path, dependencies: Path | str) -> tuple[
     zipfile.ZipFile(wheel).extractall(site)
     (Path(site) / "deps.pth").write_text(f"{dependencies}\n", encoding="utf-8")
     return python, site
+
+
+Rewrite = Any  # Callable[[str, dict[str, Any]], dict[str, Any]]: (operation, answer) -> answer
+
+
+class RewritingService:
+    """The mock behind a proxy on 127.0.0.1 that rewrites its JSON answers: a service
+    that answers in the spec's shape with hostile values (the key echoed back, an id no
+    URL can hold, a link that is not http(s)).
+
+    ``rewrite(operation, answer)`` gets each 2xx JSON answer of ``createVideoGeneration``
+    and ``getVideoTask`` and returns the one to send. Task ids it changes are mapped back
+    on the way in, so polling a rewritten id reaches the mock's task; videos pass as they are.
+    """
+
+    def __init__(self, upstream: str, rewrite: Rewrite) -> None:
+        import http.server
+
+        import httpx
+
+        self.rewrite = rewrite
+        self._ids: dict[str, str] = {}  # rewritten id -> the mock's
+        self._upstream = httpx.Client(base_url=upstream, timeout=30)
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                service._forward(self, "GET")
+
+            def do_POST(self) -> None:
+                service._forward(self, "POST")
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _forward(self, handler: Any, method: str) -> None:
+        from urllib.parse import quote, unquote
+
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else None
+        path = handler.path
+        if path.startswith("/v1/videos/tasks/"):
+            asked = unquote(path.rsplit("/", 1)[1])
+            path = "/v1/videos/tasks/" + quote(self._ids.get(asked, asked), safe="")
+        headers = {
+            name: value
+            for name, value in handler.headers.items()
+            if name.lower() in ("authorization", "content-type")
+        }
+        answer = self._upstream.request(method, path, content=body, headers=headers)
+        content = answer.content
+        operation = (
+            "createVideoGeneration"
+            if path == "/v1/videos/generations"
+            else "getVideoTask"
+            if path.startswith("/v1/videos/tasks/")
+            else None
+        )
+        if operation and answer.is_success:
+            original = json.loads(content)
+            rewritten = self.rewrite(operation, json.loads(content))
+            if isinstance(rewritten, dict) and rewritten.get("id") != original.get("id"):
+                self._ids[str(rewritten.get("id"))] = original["id"]
+            content = json.dumps(rewritten).encode()
+        handler.send_response(answer.status_code)
+        handler.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._upstream.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -50,7 +50,7 @@ from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTas
 from veo._operations import CREATE, GET_TASK
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
 from veo._retry import Retries, RetryPolicy
-from veo._rules import Problem, check_http_url, is_loopback_host
+from veo._rules import Problem, check_http_url, is_loopback_host, task_id_problem
 from veo._secret import Secret, check_key
 from veo._transport import (
     CALL_REMAINING,
@@ -151,16 +151,9 @@ def task_id_of(task: VideoTask | str) -> str:
     task_id = task.id if isinstance(task, VideoTask) else task
     if not isinstance(task_id, str) or not task_id.strip():
         raise InvalidRequestError([Problem("task_id", "must be a non-empty string")])
-    if task_id.strip() in (".", ".."):
-        raise InvalidRequestError(
-            [Problem("task_id", f"{task_id!r} is not a task id (it would change the URL path)")]
-        )
-    try:
-        task_id.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidRequestError(
-            [Problem("task_id", f"cannot be encoded as UTF-8 (position {exc.start + 1})")]
-        ) from None
+    problem = task_id_problem(task_id)
+    if problem is not None:
+        raise InvalidRequestError([Problem("task_id", problem)])
     return task_id
 
 

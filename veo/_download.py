@@ -21,7 +21,13 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from veo._errors import DestinationExistsError, DownloadError, InvalidRequestError, NoVideoError
+from veo._errors import (
+    DestinationExistsError,
+    DownloadError,
+    InvalidRequestError,
+    NoVideoError,
+    UnusableVideoLinkError,
+)
 from veo._models import TaskState, VideoTask
 from veo._mp4 import Mp4Check
 from veo._rules import Problem, check_http_url
@@ -67,12 +73,11 @@ def video_source(task_or_url: VideoTask | str) -> tuple[str, str, str | None]:
 
     Raises:
         NoVideoError: the task succeeded but names no video.
+        UnusableVideoLinkError: the task's link is not an http(s) URL to fetch.
         InvalidRequestError: not a finished task with a link, nor an http(s) URL.
     """
-    task_id = None
     if isinstance(task_or_url, VideoTask):
         url = task_or_url.video_url
-        task_id = task_or_url.id
         if url is None and task_or_url.state is TaskState.SUCCEEDED:
             raise NoVideoError(task_or_url)
         if url is None:
@@ -85,14 +90,16 @@ def video_source(task_or_url: VideoTask | str) -> tuple[str, str, str | None]:
                     )
                 ]
             )
-        stem = task_or_url.id
-    else:
-        url = task_or_url
-        stem = PurePosixPath(unquote(urlsplit(url).path)).stem if isinstance(url, str) else ""
+        problem = check_http_url(url, "video link", allow_userinfo=False)
+        if problem:  # the service's link, after a paid task: not a request to fix
+            raise UnusableVideoLinkError(task_or_url, problem.rule)
+        return url, task_or_url.id, task_or_url.id
+    url = task_or_url
+    stem = PurePosixPath(unquote(urlsplit(url).path)).stem if isinstance(url, str) else ""
     problem = check_http_url(url, "task_or_url", allow_userinfo=False)
     if problem:
         raise InvalidRequestError([problem])
-    return url, stem, task_id
+    return url, stem, None
 
 
 def disk_error(exc: OSError, path: Path, task_id: str | None = None) -> DownloadError:

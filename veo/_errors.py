@@ -22,6 +22,7 @@
     │   │   └── VideoLinkExpiredError          403/404/410 from the video host
     │   ├── UnexpectedResponseError            a body that is not what the API sends
     │   ├── NoVideoError                       the task succeeded but names no video (.task)
+    │   │   └── UnusableVideoLinkError         ...or one that is no http(s) URL to fetch
     │   └── CreateOutcomeUnknownError          the task may or may not exist (.cause)
     ├── TaskFailedError                        the task ended in failure (.task)
     ├── WaitTimeoutError                       the deadline passed (.task_id .last_state)
@@ -75,6 +76,7 @@ __all__ = [
     "TaskFailedError",
     "UnexpectedResponseError",
     "UnprocessableEntityError",
+    "UnusableVideoLinkError",
     "VeoError",
     "VideoLinkExpiredError",
     "WaitTimeoutError",
@@ -300,6 +302,30 @@ class CreateOutcomeUnknownError(APIError):
         )
         self.cause = cause
         self.request_id = cause.request_id
+
+
+class UnusableVideoLinkError(NoVideoError):
+    """The task names a video link this client does not fetch: not an absolute
+    http(s) URL, or one with credentials in it.
+
+    The task was paid for and its video may well be there: the link is in
+    ``task.video_urls``, to fetch some other way (the CLI: ``veo status TASK_ID``
+    shows it).
+
+    Attributes:
+        task: the task as last reported.
+        problem: what is wrong with the link.
+    """
+
+    def __init__(self, task: VideoTask, problem: str) -> None:
+        APIError.__init__(
+            self,
+            f"task {task.id}'s video link {problem}; the task was paid for: fetch the "
+            f"link some other way (veo status {task.id} shows it)",
+        )
+        self.task = task
+        self.task_id = task.id
+        self.problem = problem
 
 
 class TaskFailedError(VeoError):

@@ -14,7 +14,7 @@ import attrs
 
 from veo import _wire as wire
 from veo._errors import InvalidRequestError
-from veo._rules import Problem, known_fields, resolve_body
+from veo._rules import Problem, known_fields, resolve_body, task_id_problem
 from veo_api.models import VideoGenerationRequest
 from veo_api.request_fields import FIELDS, RequestModel
 from veo_api.types import Unset
@@ -329,6 +329,9 @@ def _id_in(data: Mapping[str, Any], fields: tuple[wire.Field, ...]) -> str:
     for field in fields:
         value = field.get(data)
         if isinstance(value, str) and value.strip():
+            problem = task_id_problem(value)
+            if problem is not None:  # the task exists, but no URL can reach it
+                raise ValueError(f"the task id in {field.path!r} cannot be polled: {problem}")
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)

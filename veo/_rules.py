@@ -165,6 +165,18 @@ def known_fields() -> tuple[str, ...]:
     return tuple(field.name for field in FIELDS)
 
 
+def task_id_problem(task_id: str) -> str | None:
+    """Why ``task_id`` cannot name a task in its URL, or None when it can: ``.`` and
+    ``..`` would be read as path steps, and an id must be encodable as UTF-8."""
+    if task_id.strip() in (".", ".."):
+        return f"{task_id!r} is not a task id (it would change the URL path)"
+    try:
+        task_id.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"cannot be encoded as UTF-8 (position {exc.start + 1})"
+    return None
+
+
 def check_http_url(value: object, field: str, *, allow_userinfo: bool = False) -> Problem | None:
     """Check that ``value`` is an absolute http(s) URL with a host and no credentials."""
     if not isinstance(value, str) or not value.strip():

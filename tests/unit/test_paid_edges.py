@@ -152,6 +152,40 @@ def test_succeeded_without_a_video_url_is_a_typed_error_with_the_task_id(
     assert not isinstance(info.value, veo.InvalidRequestError)
 
 
+@pytest.mark.parametrize("link", ["ftp://cdn.test/v.mp4", "javascript:alert(1)", "/v.mp4"])
+def test_a_video_link_that_is_no_http_url_is_a_paid_tasks_error_not_a_bad_request(
+    make_client: MakeClient, service: FakeService, tmp_path: Path, link: str
+) -> None:
+    """Caught: InvalidRequestError ("nothing was sent") after a paid create."""
+    service.script("get", httpx.Response(200, json=task_json(data={"videos": [{"url": link}]})))
+
+    with pytest.raises(veo.UnusableVideoLinkError) as info:
+        make_client().generate("a cat", dest=tmp_path)
+
+    assert "task-1" == info.value.task_id
+    assert isinstance(info.value, veo.NoVideoError)
+    assert "http(s)" in str(info.value)
+    assert "veo status task-1" in str(info.value)
+    assert [] == list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("task_id", [".", "..", " .. "])
+def test_a_created_task_whose_id_no_url_can_hold_is_an_unknown_outcome_naming_it(
+    make_client: MakeClient, service: FakeService, task_id: str
+) -> None:
+    """Caught: the create 'succeeded', then waiting said InvalidRequestError ("nothing
+    was sent") about a task that had been paid for."""
+    service.script("create", httpx.Response(200, json={"id": task_id}))
+
+    with pytest.raises(veo.CreateOutcomeUnknownError) as info:
+        make_client().generate("a cat")
+
+    assert repr(task_id) in str(info.value)
+    assert "cannot be polled" in str(info.value)
+    assert 1 == service.count("create")
+    assert 0 == service.count("get")
+
+
 def test_generate_checks_that_the_directory_can_be_written_before_paying(
     make_client: MakeClient, service: FakeService, tmp_path: Path
 ) -> None:

@@ -49,6 +49,7 @@ PUBLIC = [
     "TaskState",
     "UnexpectedResponseError",
     "UnprocessableEntityError",
+    "UnusableVideoLinkError",
     "Veo",
     "VeoError",
     "VideoLinkExpiredError",

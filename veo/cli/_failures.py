@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from veo._errors import InvalidRequestError, VeoError
+from veo._errors import InvalidRequestError, UnusableVideoLinkError, VeoError
 from veo.cli._ledger import recovery_command
 from veo.cli._output import ExitCode, describe_error, emit_json, exit_code_for, safe_text, stderr
 from veo.cli._signals import answering_a_stop
@@ -31,6 +31,8 @@ def exit_for(error: BaseException, as_json: bool) -> typer.Exit:
         document["error"]["problems"] = [{"field": p.field, "rule": p.rule} for p in error.problems]
     task_id = getattr(error, "task_id", None)
     recover = recovery_command(task_id) if task_id else None
+    if recover is not None and isinstance(error, UnusableVideoLinkError):
+        recover = f"veo status {task_id}"  # shows the link: no veo command can fetch it
     if task_id:
         stderr.print(_bought(task_id, recover), markup=False)
     if as_json:
