@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -269,3 +270,41 @@ def test_a_ledger_file_without_its_table_yet_reads_as_empty(tmp_path: Path) -> N
     ledger = Ledger(path)
 
     assert ([], None) == (ledger.entries(), ledger.entry("t1"))
+
+
+def _read_only_mount(directory: Path) -> list[str] | None:
+    """A command prefix that runs its command with ``directory`` mounted read-only, in a
+    mount namespace of its own (nothing changes outside it); None where this system
+    cannot make one."""
+    if shutil.which("unshare") is None:
+        return None
+    mount = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"'  # $0: dir
+    prefix = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", mount, str(directory)]
+    works = subprocess.run([*prefix, "true"], capture_output=True, check=False)
+    return prefix if works.returncode == 0 else None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX mounts")
+def test_tasks_reads_a_ledger_in_a_directory_it_cannot_write(
+    veo_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Caught: "attempt to write a readonly database" (SQLite reads WAL through a -shm
+    # file it makes beside the ledger).
+    home = tmp_path / "home"
+    Ledger(home / LEDGER_NAME).record("task-ro", command="generate", prompt="a read-only cat")
+    read_only = _read_only_mount(home)
+    if read_only is None:
+        pytest.skip("no unshare/mount namespace on this system")
+
+    result = subprocess.run(
+        [*read_only, sys.executable, "-m", "veo", "tasks", "--json"],
+        env={**veo_env, "VEO_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+    assert 0 == result.returncode, result.stderr
+    assert ["task-ro"] == [task["id"] for task in only_json(result.stdout)["tasks"]]
+    assert [LEDGER_NAME] == sorted(path.name for path in home.iterdir())

@@ -86,6 +86,30 @@ def _selected(db: sqlite3.Connection) -> str:
     return ", ".join(name if name in present else f"NULL AS {name}" for name in COLUMNS)
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The ledger opened for reading only: it never needs write access to ``path`` or
+    its directory (a read-only ``VEO_HOME``, another user's ledger).
+
+    SQLite reads a WAL database through a ``-shm`` file it creates beside it; where it
+    cannot (a read-only directory), the file is read as it is on disk (``immutable``),
+    which misses only what a writer, somewhere with the right to write, has not yet
+    moved into it.
+
+    Raises:
+        FileNotFoundError: no ledger at ``path``.
+    """
+    if not path.exists():
+        raise FileNotFoundError(path)
+    uri = path.absolute().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:  # no -shm could be made: nothing may be written here
+        db.close()
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    return db
+
+
 class Ledger:
     """The ledger file; opened per operation, so a process holds no lock between them."""
 
@@ -96,9 +120,9 @@ class Ledger:
     def _db(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        elif not self.path.exists():
-            raise FileNotFoundError(self.path)
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        else:
+            db = _read_only(self.path)
         try:
             if write:
                 db.execute("PRAGMA journal_mode=WAL")
