@@ -47,6 +47,7 @@ from typing import Any
 
 import attrs
 
+from veo._files import DocumentError, read_json_document, validate, write_whole
 from veo._http import REQUEST_ID_HEADERS, ObservedExchange
 from veo._models import VideoTask
 from veo._mp4 import Mp4Check
@@ -85,8 +86,66 @@ OBSERVED = (
 LABELS = {CREATE.id: "create", GET_TASK.id: "poll", "video": "download"}
 
 
-class RecordingError(ValueError):
-    """A recording that cannot be read: not this format, a newer version, broken JSON."""
+class RecordingError(DocumentError):
+    """A recording that cannot be read: not this format, a newer version, broken JSON,
+    a field of the wrong type, too large or too deep, not a regular file."""
+
+
+MAX_BYTES = 32 * 1024 * 1024
+"""The largest ``recording.json`` read (a long ``veo check`` run writes a few hundred KiB;
+videos are files of their own)."""
+MAX_DEPTH = 64
+"""The deepest nesting read: the API's answers nest 4 deep, a recording 4 more."""
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "version", "exchanges"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "version": {"const": VERSION},
+        "source": {"type": "string"},
+        "recorded_at": {"type": "string"},
+        "base_url": {"type": "string"},
+        "exchanges": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["label", "operation", "method", "path", "status"],
+                "properties": {
+                    "label": {"type": "string"},
+                    "operation": {"type": "string"},
+                    "method": {"type": "string"},
+                    "path": {"type": "string"},
+                    "task_id": _TEXT_OR_NULL,
+                    "status": {"type": ["integer", "null"], "minimum": 100, "maximum": 599},
+                    "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "request": {
+                        "type": "object",
+                        "properties": {
+                            "url": {"type": "string"},
+                            "headers": {
+                                "type": "object",
+                                "additionalProperties": {"type": "string"},
+                            },
+                        },
+                    },
+                    "since_create": _NUMBER_OR_NULL,
+                    "seconds": _NUMBER_OR_NULL,
+                    "video": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "bytes": {"type": ["integer", "null"], "minimum": 0},
+                            "boxes": {"type": "array", "items": {"type": "string"}},
+                            "file": _TEXT_OR_NULL,
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+"""The layout of ``recording.json`` (the module docstring shows one), as JSON Schema."""
 
 
 @attrs.frozen
@@ -132,15 +191,17 @@ class Recording:
         }
 
     def save(self, directory: str | Path) -> Path:
-        """Write ``recording.json`` (and any kept video) under ``directory``; its path."""
+        """Write ``recording.json`` (and any kept video) under ``directory``; its path.
+        Each file is written whole (a temporary file renamed over it): a link at its
+        name is replaced, never written through."""
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         for task_id, data in self.videos.items():
             (folder / VIDEOS).mkdir(exist_ok=True)
-            (folder / VIDEOS / f"{_file_safe(task_id)}.mp4").write_bytes(data)
+            write_whole(folder / VIDEOS / f"{_file_safe(task_id)}.mp4", data)
         path = folder / FILE
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False)
-        path.write_text(text + "\n", encoding="utf-8")
+        write_whole(path, (text + "\n").encode("utf-8"))
         return path
 
     @classmethod
@@ -148,33 +209,32 @@ class Recording:
         """Read the recording in ``directory`` (or the ``recording.json`` named).
 
         Raises:
-            RecordingError: no recording there, another format or a newer version, or
-                an exchange without the fields every exchange has; naming the file.
+            RecordingError: no recording there (or not a regular file), another format
+                or a newer version, a field against ``SCHEMA``, over ``MAX_BYTES`` or
+                ``MAX_DEPTH``; naming the file and the field.
         """
         path = Path(directory)
         if path.suffix != ".json":
             path = path / FILE
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RecordingError(f"{path}: cannot read it ({exc.strerror})") from None
-        except ValueError as exc:
-            raise RecordingError(f"{path}: not JSON ({exc})") from None
+            document = read_json_document(path, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
+        except DocumentError as exc:
+            raise RecordingError(str(exc)) from None
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise RecordingError(f'{path}: not a {FORMAT} (no "format": "{FORMAT}")')
         if document.get("version") != VERSION:
             raise RecordingError(
                 f"{path}: version {document.get('version')!r}; this veo reads version {VERSION}"
             )
+        try:
+            validate(path, document, SCHEMA)
+        except DocumentError as exc:
+            raise RecordingError(str(exc)) from None
         names = {field.name for field in attrs.fields(RecordedExchange)}
-        exchanges = []
-        for number, item in enumerate(document.get("exchanges") or [], start=1):
-            missing = {"label", "operation", "method", "path", "status"} - set(item)
-            if missing:
-                raise RecordingError(
-                    f"{path}: exchange {number} has no {', '.join(sorted(missing))}"
-                )
-            exchanges.append(RecordedExchange(**{k: v for k, v in item.items() if k in names}))
+        exchanges = [
+            RecordedExchange(**{k: v for k, v in item.items() if k in names})
+            for item in document["exchanges"]
+        ]
         return cls(
             source=str(document.get("source", "")),
             base_url=str(document.get("base_url", "")),

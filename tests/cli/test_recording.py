@@ -120,7 +120,7 @@ def test_a_baseline_that_is_not_one_is_refused(run_veo: Run, tmp_path: Path) -> 
     result = run_veo("check", "--baseline", "base.json")
 
     assert 2 == result.returncode
-    assert "base.json is not a duomi-veo-baseline file" in result.stderr
+    assert "base.json: not a duomi-veo-baseline file" in result.stderr
 
 
 @pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])

@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from veo import _wire as wire
+from veo._files import DocumentError, read_json_document, validate, write_whole
 from veo._operations import GET_TASK
 from veo._recording import RecordedExchange
 from veo.check._schema import _closed, _json_type, response_schema
@@ -95,29 +96,53 @@ def documented_states() -> frozenset[str]:
     return frozenset(str(value) for value in state.get("enum", ()))
 
 
+MAX_BYTES = 4 * 1024 * 1024
+"""The largest baseline read (one is a few KiB: a field path per line)."""
+MAX_DEPTH = 8
+"""A baseline nests 4 deep: document, shapes, operation and status, types."""
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "version", "shapes"],
+    "properties": {
+        "format": {"const": BASELINE_FORMAT},
+        "version": {"const": BASELINE_VERSION},
+        "shapes": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+    },
+}
+"""The layout of a baseline file (``write_baseline``), as JSON Schema."""
+
+
 def write_baseline(path: str | Path, found: Shapes) -> None:
-    """Save a run's shapes as the baseline."""
+    """Save a run's shapes as the baseline: written whole, a link at ``path`` replaced
+    rather than written through."""
     document = {"format": BASELINE_FORMAT, "version": BASELINE_VERSION, "shapes": found}
-    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_whole(Path(path), (json.dumps(document, indent=2) + "\n").encode("utf-8"))
 
 
 def load_baseline(path: str | Path) -> Shapes:
-    """Read a baseline.
+    """Read a baseline (a regular file, within ``MAX_BYTES`` and ``MAX_DEPTH``, of the
+    layout ``SCHEMA`` says).
 
     Raises:
-        ValueError: not a baseline this ``veo`` reads, naming the file.
+        ValueError: not a baseline this ``veo`` reads, naming the file and the field.
     """
+    file = Path(path)
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"--baseline: cannot read {path} ({exc.strerror})") from None
-    except ValueError as exc:
-        raise ValueError(f"--baseline: {path} is not JSON ({exc})") from None
-    if not isinstance(document, dict) or document.get("format") != BASELINE_FORMAT:
-        raise ValueError(f"--baseline: {path} is not a {BASELINE_FORMAT} file")
-    if document.get("version") != BASELINE_VERSION:
-        raise ValueError(f"--baseline: {path} has version {document.get('version')!r}")
-    found: Shapes = document.get("shapes") or {}
+        document = read_json_document(file, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
+        if not isinstance(document, dict) or document.get("format") != BASELINE_FORMAT:
+            raise DocumentError(f"{file}: not a {BASELINE_FORMAT} file")
+        if document.get("version") != BASELINE_VERSION:
+            raise DocumentError(f"{file}: version {document.get('version')!r}")
+        validate(file, document, SCHEMA)
+    except DocumentError as exc:
+        raise ValueError(f"--baseline: {exc}") from None
+    found: Shapes = document["shapes"]
     return found
 
 
