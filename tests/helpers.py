@@ -395,6 +395,8 @@ class RewritingService:
         import httpx
 
         self.rewrite = rewrite
+        self.text: Any = lambda text: text  # the answer's JSON text, as sent
+        self.echo_header: str | None = None  # a header that echoes the Authorization
         self._ids: dict[str, str] = {}  # rewritten id -> the mock's
         self._upstream = httpx.Client(base_url=upstream, timeout=30)
         service = self
@@ -445,9 +447,12 @@ class RewritingService:
             rewritten = self.rewrite(operation, json.loads(content))
             if isinstance(rewritten, dict) and rewritten.get("id") != original.get("id"):
                 self._ids[str(rewritten.get("id"))] = original["id"]
-            content = json.dumps(rewritten).encode()
+            content = self.text(json.dumps(rewritten)).encode()
         handler.send_response(answer.status_code)
         handler.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+        if self.echo_header:
+            given = (v for k, v in headers.items() if k.lower() == "authorization")
+            handler.send_header(self.echo_header, next(given, ""))
         handler.send_header("Content-Length", str(len(content)))
         handler.end_headers()
         handler.wfile.write(content)

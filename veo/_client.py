@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import inspect
 import logging
 import os
@@ -20,7 +21,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack
 
 import httpx
 
@@ -44,6 +45,7 @@ from veo._http import (
     build_get,
     parse_created,
     parse_task,
+    redacted,
 )
 from veo._logs import logging_from_env
 from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
@@ -51,7 +53,7 @@ from veo._operations import CREATE, GET_TASK
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
 from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host, task_id_problem
-from veo._secret import Secret, check_key
+from veo._secret import Secret, calling_with, check_key
 from veo._transport import (
     CALL_REMAINING,
     DEFAULT_MAX_CONNECTIONS,
@@ -176,6 +178,43 @@ def paid_task(task: VideoTask | str) -> Iterator[None]:
                 exc.task_id = task_id  # type: ignore[attr-defined]
         exc.add_note(f"task {task_id} was created (paid); recover it with: veo download {task_id}")
         raise
+
+
+_C = TypeVar("_C", bound="_BaseClient[Any, Any]")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _shown_redacted(method: Callable[Concatenate[_C, _P], _R]) -> Callable[Concatenate[_C, _P], _R]:
+    """The one exit of a public method: whatever error leaves it (one raised past the
+    HTTP boundary too, as ``WaitTimeoutError``, or an interruption carrying the paid
+    task's id) has the client's key removed from its message, attributes and notes; and
+    while it runs, log records of the ``veo``, ``httpx`` and ``httpcore`` loggers and
+    the names of saved files lose the key too (``calling_with``). Works for coroutine
+    functions as for plain ones."""
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def awaited(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> Any:
+            try:
+                with calling_with(self._secret):
+                    return await method(self, *args, **kwargs)
+            except BaseException as exc:
+                redacted(exc, self._secret)
+                raise
+
+        return awaited  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def called(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            with calling_with(self._secret):
+                return method(self, *args, **kwargs)
+        except BaseException as exc:
+            redacted(exc, self._secret)
+            raise
+
+    return called
 
 
 class _OwnKey:
@@ -570,6 +609,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 self._slots.put(None)
             return sink.finish()
 
+    @_shown_redacted
     def create(
         self,
         request: VideoRequest | str | None = None,
@@ -606,6 +646,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 on_created(task)
         return task
 
+    @_shown_redacted
     def get(self, task: VideoTask | str) -> VideoTask:
         """Fetch the task's current state.
 
@@ -626,6 +667,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         built, deadline = self._get_request(task, authorization), self._call_deadline()
         return self._call(built, self._exchange(deadline), parse_task)
 
+    @_shown_redacted
     def wait(
         self,
         task: VideoTask | str,
@@ -658,6 +700,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 return step
             self._sleep(step)
 
+    @_shown_redacted
     def download(
         self,
         task_or_url: VideoTask | str,
@@ -690,6 +733,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         finally:
             target.discard()
 
+    @_shown_redacted
     def generate(
         self,
         request: VideoRequest | str | None = None,
@@ -820,6 +864,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                     await response.aclose()
             return await _in_thread(sink.finish)
 
+    @_shown_redacted
     async def create(
         self,
         request: VideoRequest | str | None = None,
@@ -845,6 +890,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                     await outcome
         return task
 
+    @_shown_redacted
     async def get(self, task: VideoTask | str) -> VideoTask:
         """Same as ``Veo.get``, but async."""
         built, deadline = self._get_request(task), self._call_deadline()
@@ -853,6 +899,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
             self._retries(deadline),
         )
 
+    @_shown_redacted
     async def wait(
         self,
         task: VideoTask | str,
@@ -875,6 +922,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                 return step
             await self._sleep(step)
 
+    @_shown_redacted
     async def download(
         self,
         task_or_url: VideoTask | str,
@@ -892,6 +940,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         finally:
             target.discard()
 
+    @_shown_redacted
     async def generate(
         self,
         request: VideoRequest | str | None = None,

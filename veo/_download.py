@@ -31,6 +31,7 @@ from veo._errors import (
 from veo._models import TaskState, VideoTask
 from veo._mp4 import Mp4Check
 from veo._rules import Problem, check_http_url
+from veo._secret import redact_current
 
 __all__ = [
     "DownloadTarget",
@@ -60,9 +61,9 @@ def safe_filename(stem: str, suffix: str = ".mp4", *, fallback: str = "video") -
     Path separators, ``..``, control characters and anything outside
     ``[A-Za-z0-9._-]`` are replaced; leading dots are dropped (no hidden files, no
     ``..``); the result is never empty and at most ``MAX_NAME`` characters plus the
-    suffix.
+    suffix. Within a client's call, its key is redacted first (a file name is shown).
     """
-    normalized = unicodedata.normalize("NFKC", stem)
+    normalized = unicodedata.normalize("NFKC", redact_current(stem))
     cleaned = _UNSAFE.sub("_", normalized).strip("._-")
     cleaned = cleaned[:MAX_NAME].rstrip("._-") or fallback
     return f"{cleaned}{suffix}"

@@ -1,26 +1,42 @@
 """The API key: checked once when a client is built, and redacted from every text.
 
 A key reaches the outside world only in the ``Authorization`` header. Everything else
-that leaves ``veo`` (error messages, bodies kept on errors, log records, the CLI's
-output, the batch journal) is passed through :meth:`Secret.redact` first, which finds
-the key not only verbatim but in the forms a server may echo it in (JSON-escaped,
-``\\uXXXX``-escaped, percent-encoded) and in pieces: any run of
-``Secret.MIN_RUN`` or more of its characters.
+that leaves ``veo`` is passed through :meth:`Secret.redact` first, which finds the key
+not only verbatim but in the forms a server may echo it in (JSON-escaped,
+``\\uXXXX``-escaped, percent-encoded, upper- or lower-case, hex, inside base64) and in
+pieces: any run of ``Secret.MIN_RUN`` or more of its characters.
+
+Log records of the ``veo``, ``httpx`` and ``httpcore`` loggers (``RedactingFilter``,
+on those loggers from the first key on, whoever's handler shows them) and the names of
+saved files do not know which client's text they carry: they use the key of the client
+call in progress (``calling_with``: each public method of the clients sets it, per
+thread and per asyncio task).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import json
+import logging
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from veo._errors import ConfigurationError
 
-__all__ = ["REDACTED", "Secret", "check_key"]
+__all__ = [
+    "LOGGERS",
+    "REDACTED",
+    "RedactingFilter",
+    "Secret",
+    "calling_with",
+    "check_key",
+    "redact_current",
+]
 
 REDACTED = "***"
 MIN_BASE64_FRAGMENT = 4
@@ -75,6 +91,8 @@ class Secret:
     def __init__(self, value: str) -> None:
         self._value = value
         self._pattern = _pattern(value, self.MIN_RUN) if value else None
+        if value:
+            _filter_logs()
 
     def reveal(self) -> str:
         """The secret itself, for the one header that needs it."""
@@ -124,7 +142,7 @@ class Secret:
 
 def _forms(key: str) -> set[str]:
     """The key as a server may echo it: verbatim, escaped or encoded, upper- or lower-cased,
-    or inside base64 (as in a ``Basic`` credential or an encoded token)."""
+    as hex, or inside base64 (as in a ``Basic`` credential or an encoded token)."""
     escaped = json.dumps(key)[1:-1]
     forms = {
         key,
@@ -135,6 +153,7 @@ def _forms(key: str) -> set[str]:
         quote(key, safe=""),
         quote(key),
         quote_plus(key),
+        key.encode("utf-8").hex(),
     }
     forms |= {form.upper() for form in forms} | {form.lower() for form in forms}
     return forms | _in_base64(key)
@@ -164,3 +183,69 @@ def _pattern(key: str, run: int) -> re.Pattern[str]:
     # Longest first, so that an alternative that is a prefix of another loses.
     alternatives = "|".join(re.escape(piece) for piece in sorted(pieces, key=len, reverse=True))
     return re.compile(alternatives)
+
+
+LOGGERS = (
+    "veo",
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+"""The loggers that see this project's requests: its own, and its HTTP stack's (a
+filter on a logger applies to its own records only, so each is named)."""
+
+
+def _filter_logs() -> None:
+    """Put ``RedactingFilter`` on ``LOGGERS`` (once)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
+_CALLING: contextvars.ContextVar[Secret | None] = contextvars.ContextVar(
+    "veo_calling_with", default=None
+)
+
+
+@contextlib.contextmanager
+def calling_with(secret: Secret) -> Iterator[None]:
+    """Within the block, ``redact_current`` and the log filter remove ``secret``."""
+    token = _CALLING.set(secret)
+    try:
+        yield
+    finally:
+        _CALLING.reset(token)
+
+
+def redact_current(text: str) -> str:
+    """``text`` with the key of the client call in progress (if any) redacted."""
+    secret = _CALLING.get()
+    return text if secret is None else secret.redact(text)
+
+
+class RedactingFilter(logging.Filter):
+    """Removes the key of the client call in progress from a log record: its message
+    (rendered), a traceback's text and stack. Records logged outside a call pass as
+    they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _CALLING.get() is None:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record: logging reports it as it would have
+            return True
+        cleaned = redact_current(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_current(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_current(record.stack_info)
+        return True

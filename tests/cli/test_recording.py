@@ -15,7 +15,8 @@ from veo.testing import MockServer
 
 from .conftest import Run, only_json
 
-KEY = "sk-cli-recorded-0123456789abcdef"
+# No English word in it: any 8 of its characters in a row are redacted from the output.
+KEY = "sk-cli-9f3e-0123456789abcdef"
 
 
 def test_generate_record_writes_the_whole_run_redacted(

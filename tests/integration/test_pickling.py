@@ -45,6 +45,7 @@ ERRORS: dict[str, Callable[[], veo.VeoError]] = {
         "not JSON", status_code=200, body_excerpt="<html>", request_id="r2"
     ),
     "NoVideoError": lambda: veo.NoVideoError(TASK),
+    "UnusableVideoLinkError": lambda: veo.UnusableVideoLinkError(TASK, "must be http(s)"),
     "CreateOutcomeUnknownError": lambda: veo.CreateOutcomeUnknownError(
         veo.APIConnectionError("reset", request_sent=True)
     ),

@@ -51,6 +51,8 @@ ECHOES = {
     "not-json": lambda key: f"bad key {key}",
     "at-the-excerpt-edge": lambda key: "x" * (200 - 5) + key,
     "half-of-it": lambda key: f"bad key {key[: len(key) // 2 + 1]}...",
+    "hex": lambda key: json.dumps({"message": f"bad key 0x{key.encode().hex()}"}),
+    "hex-upper": lambda key: json.dumps({"message": f"bad key {key.encode().hex().upper()}"}),
 }
 
 
@@ -79,6 +81,7 @@ def test_an_echoed_key_appears_in_no_error_or_log(
         [str(error), repr(error), repr(vars(error)), *(r.getMessage() for r in caplog.records)]
     )
     assert [] == runs(shown)
+    assert [] == runs(shown.lower(), KEY.encode().hex(), 2 * Secret.MIN_RUN)
     assert "***" in shown
 
 

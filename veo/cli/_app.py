@@ -15,6 +15,7 @@ from veo import __version__
 from veo._logs import FORMAT as LOG_FORMAT
 from veo._logs import LEVELS, enable_logging
 from veo.cli._command import app
+from veo.cli._keys import redacted_streams
 from veo.cli._output import safe_text, stderr
 from veo.cli._signals import stops_as_ctrl_c
 
@@ -88,7 +89,7 @@ class _ConsoleHandler(logging.Handler):
 
 def main() -> None:
     """Entry point of the ``veo`` console script."""
-    with stops_as_ctrl_c():
+    with stops_as_ctrl_c(), redacted_streams():
         app(prog_name="veo")
 
 

@@ -62,6 +62,7 @@ from veo._errors import (
     WaitTimeoutError,
 )
 from veo._models import REQUEST_FIELDS, VideoRequest, VideoTask
+from veo.cli._keys import shown_value
 
 __all__ = [
     "BatchLockedError",
@@ -463,7 +464,8 @@ class _Update:
     def of(cls, line: int, status: str, fields: dict[str, Any]) -> _Update:
         assignments = ", ".join(["status = ?", "updated = ?", *(f"{n} = ?" for n in fields)])
         sql = f"UPDATE jobs SET {assignments} WHERE line = ?"  # noqa: S608 (our column names)
-        return cls(sql, (status, time.time(), *fields.values(), line))
+        stored = shown_value(list(fields.values()))  # the key never reaches the disk
+        return cls(sql, (status, time.time(), *stored, line))
 
 
 def plan_of(row: dict[str, Any], resubmit_unknown: bool) -> str:

@@ -25,6 +25,8 @@ from typing import Any
 
 import attrs
 
+from veo.cli._keys import shown_value
+
 __all__ = [
     "LEDGER_NAME",
     "MOCK",
@@ -110,6 +112,12 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _stored(*values: Any) -> tuple[Any, ...]:
+    """What a write stores: the values, without the key the command runs with (a
+    service that echoed it in a task id or a link does not put it on the disk)."""
+    return tuple(shown_value(list(values)))
+
+
 class Ledger:
     """The ledger file; opened per operation, so a process holds no lock between them."""
 
@@ -166,7 +174,7 @@ class Ledger:
             db.execute(
                 "INSERT OR IGNORE INTO tasks (id, created, command, mode, prompt, destination, "
                 "state, file, updated, service) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                (
+                _stored(
                     task_id,
                     now,
                     command,
@@ -191,7 +199,7 @@ class Ledger:
                         "INSERT OR IGNORE INTO tasks (id, created, command, mode, prompt, "
                         "destination, state, file, updated, service) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
+                        _stored(
                             entry["id"],
                             now,
                             entry["command"],
@@ -207,7 +215,7 @@ class Ledger:
                     db.execute(
                         "UPDATE tasks SET state = coalesce(?, state), file = coalesce(?, file), "
                         "updated = ? WHERE id = ?",
-                        (entry.get("state"), entry.get("file"), now, entry["id"]),
+                        _stored(entry.get("state"), entry.get("file"), now, entry["id"]),
                     )
                 db.execute("COMMIT")
             except BaseException:
@@ -221,7 +229,7 @@ class Ledger:
             db.execute(
                 "UPDATE tasks SET state = coalesce(?, state), file = coalesce(?, file), "
                 "updated = ? WHERE id = ?",
-                (state, file, time.time(), task_id),
+                _stored(state, file, time.time(), task_id),
             )
 
     def entries(self, *, state: str | None = None, since: float | None = None) -> list[Entry]:
@@ -250,7 +258,7 @@ class Ledger:
         try:
             with self._db(write=False) as db:
                 sql = f"SELECT {_selected(db)} FROM tasks WHERE id = ?"  # noqa: S608
-                row = db.execute(sql, (task_id,)).fetchone()
+                row = db.execute(sql, _stored(task_id)).fetchone()
         except FileNotFoundError:
             return None
         return None if row is None else Entry(*row)

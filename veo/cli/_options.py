@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import inspect
 import os
@@ -19,6 +20,7 @@ from veo._errors import ConfigurationError
 from veo._polling import PollSchedule
 from veo._secret import check_key
 from veo.cli import missing_extra
+from veo.cli._keys import protect
 from veo.cli._ledger import MOCK
 from veo.cli._output import stderr
 
@@ -136,7 +138,10 @@ class Service:
     def options(self) -> Iterator[dict[str, Any]]:
         """Client options for the real service, or for an embedded mock kept running."""
         if not self.mock:
-            yield {"api_key": self._key(), "base_url": self._base_url()}
+            key = self._key()
+            with contextlib.suppress(ConfigurationError):  # Veo() says what is wrong
+                protect(check_key(key or os.environ.get("DUOMI_API_KEY", "")))
+            yield {"api_key": key, "base_url": self._base_url()}
             return
         try:
             from veo.mock import Lifecycle, MockServer, MockSpecError
