@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from veo.cli._ledger import LEDGER_NAME, Ledger
 from veo.mock import Lifecycle
 from veo.testing import MockServer
 
-from ..helpers import is_playable_mp4
+from ..helpers import RewritingService, is_playable_mp4
 from .conftest import Run, only_json
 from .test_batch import write_jobs
 from .test_interrupts import interrupt_when, start_generate
@@ -308,3 +309,72 @@ def test_tasks_reads_a_ledger_in_a_directory_it_cannot_write(
     assert 0 == result.returncode, result.stderr
     assert ["task-ro"] == [task["id"] for task in only_json(result.stdout)["tasks"]]
     assert [LEDGER_NAME] == sorted(path.name for path in home.iterdir())
+
+
+def test_two_services_giving_the_same_id_are_two_tasks_each_resumed_into_its_own_place(
+    run_veo: Run, veo_env: dict[str, str], veo_mock: MockServer, home: Path, tmp_path: Path
+) -> None:
+    # Caught: the ledger keyed tasks by id alone; the second service's task was not
+    # recorded, and resuming it there was refused ("created at" the first service).
+    def same_id(operation: str, answer: dict[str, Any]) -> dict[str, Any]:
+        return {**answer, "id": "task-same"}
+
+    with (
+        MockServer(api_key=veo_mock.api_key) as other_mock,
+        RewritingService(veo_mock.url, same_id) as first,
+        RewritingService(other_mock.url, same_id) as second,
+    ):
+        other_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
+        at_first = {**veo_env, "DUOMI_BASE_URL": first.url}
+        at_second = {**veo_env, "DUOMI_BASE_URL": second.url}
+        made = [
+            run_veo("generate", "a cat", "--no-wait", "--out", "first/", env=at_first),
+            run_veo("generate", "a dog", "--no-wait", "--out", "second/", env=at_second),
+        ]
+        tasks = listed(run_veo)
+        resumed = [run_veo("resume", "task-same", env=env) for env in (at_second, at_first)]
+
+    assert ["task-same", "task-same"] == [result.stdout.strip() for result in made]
+    assert {(second.url, "a dog"), (first.url, "a cat")} == {
+        (task["service"], task["prompt"]) for task in tasks
+    }
+    assert [0, 0] == [result.returncode for result in resumed], resumed[0].stderr
+    assert ["task-same.mp4"] == [path.name for path in (tmp_path / "first").iterdir()]
+    assert ["task-same.mp4"] == [path.name for path in (tmp_path / "second").iterdir()]
+    files = {task["service"]: task["file"] for task in listed(run_veo)}
+    assert files == {
+        first.url: str(tmp_path / "first" / "task-same.mp4"),
+        second.url: str(tmp_path / "second" / "task-same.mp4"),
+    }
+
+
+def test_a_ledger_keyed_by_id_alone_is_rekeyed_keeping_every_row(
+    run_veo: Run, veo_mock: MockServer, home: Path
+) -> None:
+    home.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(home / LEDGER_NAME)) as db, db:
+        db.execute(
+            "CREATE TABLE tasks (id TEXT PRIMARY KEY, created REAL NOT NULL, command TEXT NOT "
+            "NULL, mode TEXT, prompt TEXT NOT NULL, destination TEXT, state TEXT, file TEXT, "
+            "updated REAL NOT NULL, service TEXT)"
+        )
+        db.execute(
+            "INSERT INTO tasks VALUES ('t-1', 1, 'generate', NULL, 'p', 'a/', 'succeeded', "
+            "'a/t-1.mp4', 1, 'https://api.example.com')"
+        )
+        db.execute(
+            "INSERT INTO tasks VALUES ('t-2', 2, 'generate', NULL, 'q', NULL, NULL, NULL, 2, NULL)"
+        )
+
+    made = run_veo("generate", "a cat", "--no-wait")
+
+    assert 0 == made.returncode, made.stderr
+    with contextlib.closing(sqlite3.connect(home / LEDGER_NAME)) as db:
+        keys = [row[1] for row in db.execute("PRAGMA table_info(tasks)") if row[5]]
+    assert ["id", "service"] == sorted(keys)
+    rows = {(t["id"], t["service"], t["file"]) for t in listed(run_veo)}
+    assert {
+        ("t-1", "https://api.example.com", "a/t-1.mp4"),
+        ("t-2", None, None),
+        (made.stdout.strip(), veo_mock.url, None),
+    } == rows

@@ -78,6 +78,11 @@ class Entry:
 COLUMNS = tuple(field.name for field in attrs.fields(Entry))
 
 
+def _entry(row: tuple[Any, ...]) -> Entry:
+    entry = Entry(*row)
+    return entry if entry.service else attrs.evolve(entry, service=None)  # '': not known
+
+
 def _columns(db: sqlite3.Connection) -> set[str]:
     return {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
 
@@ -86,6 +91,52 @@ def _selected(db: sqlite3.Connection) -> str:
     """``COLUMNS`` to select, as the table has them (NULL for a column added later)."""
     present = _columns(db)
     return ", ".join(name if name in present else f"NULL AS {name}" for name in COLUMNS)
+
+
+_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
+    id TEXT NOT NULL,
+    created REAL NOT NULL,
+    command TEXT NOT NULL,
+    mode TEXT,
+    prompt TEXT NOT NULL,
+    destination TEXT,
+    state TEXT,
+    file TEXT,
+    updated REAL NOT NULL,
+    service TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (service, id)
+)"""
+"""The table: a task is its service and its id (two services, or two runs of the
+embedded mock, may give the same id). ``service`` is ``''`` where not known."""
+
+
+def _keyed_by_id_alone(db: sqlite3.Connection) -> bool:
+    keys = [row[1] for row in db.execute("PRAGMA table_info(tasks)") if row[5]]
+    return keys == ["id"]
+
+
+def _rekey(db: sqlite3.Connection) -> None:
+    """Move a ledger keyed by id alone (with or without its ``service`` column) to the
+    table keyed by service and id, in one transaction (another writer doing the same
+    meanwhile waits, then finds it done)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if _keyed_by_id_alone(db):
+            present = _columns(db)
+            service = "coalesce(service, '')" if "service" in present else "''"
+            kept = ", ".join(name for name in COLUMNS if name != "service")
+            db.execute(_TABLE.format(name="tasks_keyed"))
+            db.execute(
+                f"INSERT INTO tasks_keyed ({kept}, service) "  # noqa: S608 (our names)
+                f"SELECT {kept}, {service} FROM tasks"
+            )
+            db.execute("DROP TABLE tasks")
+            db.execute("ALTER TABLE tasks_keyed RENAME TO tasks")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -134,23 +185,9 @@ class Ledger:
         try:
             if write:
                 db.execute("PRAGMA journal_mode=WAL")
-                db.execute(
-                    """CREATE TABLE IF NOT EXISTS tasks (
-                        id TEXT PRIMARY KEY,
-                        created REAL NOT NULL,
-                        command TEXT NOT NULL,
-                        mode TEXT,
-                        prompt TEXT NOT NULL,
-                        destination TEXT,
-                        state TEXT,
-                        file TEXT,
-                        updated REAL NOT NULL,
-                        service TEXT
-                    )"""
-                )
-                if "service" not in _columns(db):  # a ledger older than the column
-                    with contextlib.suppress(sqlite3.OperationalError):  # added meanwhile
-                        db.execute("ALTER TABLE tasks ADD COLUMN service TEXT")
+                db.execute(_TABLE.format(name="tasks"))
+                if _keyed_by_id_alone(db):  # a ledger older than the service key
+                    _rekey(db)
             elif not _columns(db):  # made this moment by a writer, its table not yet
                 raise FileNotFoundError(self.path)
             yield db
@@ -168,7 +205,8 @@ class Ledger:
         state: str | None = None,
         service: str | None = None,
     ) -> None:
-        """Add a task the command created (once: a task already recorded is kept)."""
+        """Add a task the command created (once: a task already recorded, at the same
+        service, is kept)."""
         now = time.time()
         with self._db(write=True) as db:
             db.execute(
@@ -183,7 +221,7 @@ class Ledger:
                     destination,
                     state,
                     now,
-                    service,
+                    service or "",
                 ),
             )
 
@@ -209,13 +247,19 @@ class Ledger:
                             entry.get("state"),
                             entry.get("file"),
                             now,
-                            entry.get("service"),
+                            entry.get("service") or "",
                         ),
                     )
                     db.execute(
                         "UPDATE tasks SET state = coalesce(?, state), file = coalesce(?, file), "
-                        "updated = ? WHERE id = ?",
-                        _stored(entry.get("state"), entry.get("file"), now, entry["id"]),
+                        "updated = ? WHERE id = ? AND service = ?",
+                        _stored(
+                            entry.get("state"),
+                            entry.get("file"),
+                            now,
+                            entry["id"],
+                            entry.get("service") or "",
+                        ),
                     )
                 db.execute("COMMIT")
             except BaseException:
@@ -223,13 +267,21 @@ class Ledger:
                     db.execute("ROLLBACK")
                 raise
 
-    def update(self, task_id: str, *, state: str | None = None, file: str | None = None) -> None:
-        """Note a recorded task's last known state and, once downloaded, its file."""
+    def update(
+        self,
+        task_id: str,
+        *,
+        service: str,
+        state: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        """Note a recorded task's last known state and, once downloaded, its file (the
+        task at ``service``, or one recorded before the ledger kept services)."""
         with self._db(write=True) as db:
             db.execute(
                 "UPDATE tasks SET state = coalesce(?, state), file = coalesce(?, file), "
-                "updated = ? WHERE id = ?",
-                _stored(state, file, time.time(), task_id),
+                "updated = ? WHERE id = ? AND service IN (?, '')",
+                _stored(state, file, time.time(), task_id, service),
             )
 
     def entries(self, *, state: str | None = None, since: float | None = None) -> list[Entry]:
@@ -251,17 +303,24 @@ class Ledger:
                 rows = db.execute(sql + " ORDER BY created DESC, id DESC", parameters).fetchall()
         except FileNotFoundError:
             return []
-        return [Entry(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
-    def entry(self, task_id: str) -> Entry | None:
-        """One recorded task, or None."""
+    def entry(self, task_id: str, service: str | None = None) -> Entry | None:
+        """The recorded task ``task_id`` at ``service`` (or recorded before the ledger
+        kept services); with no ``service``, the one with that id recorded last. None
+        when there is none."""
         try:
             with self._db(write=False) as db:
                 sql = f"SELECT {_selected(db)} FROM tasks WHERE id = ?"  # noqa: S608
-                row = db.execute(sql, _stored(task_id)).fetchone()
+                parameters = _stored(task_id)
+                if service is not None:
+                    sql += " AND coalesce(service, '') IN (?, '')"
+                    parameters += (service,)
+                order = " ORDER BY coalesce(service, '') = '', created DESC"
+                row = db.execute(sql + order, parameters).fetchone()
         except FileNotFoundError:
             return None
-        return None if row is None else Entry(*row)
+        return None if row is None else _entry(row)
 
 
 def recovery_command(task_id: str) -> str | None:
@@ -289,16 +348,18 @@ class Remembered:
     command itself.
     """
 
-    def __init__(self, ledger: Ledger, warn: Any) -> None:
+    def __init__(self, ledger: Ledger, warn: Any, service: str) -> None:
         self.ledger = ledger
+        self.service = service  # where this command's tasks are (Service.where)
         self._warn = warn
         self.broken = False
 
     def record(self, task_id: str, **fields: Any) -> None:
+        fields.setdefault("service", self.service)
         self._write(task_id, lambda: self.ledger.record(task_id, **fields))
 
     def update(self, task_id: str, **fields: Any) -> None:
-        self._write(task_id, lambda: self.ledger.update(task_id, **fields))
+        self._write(task_id, lambda: self.ledger.update(task_id, service=self.service, **fields))
 
     def record_many(self, entries: list[dict[str, Any]]) -> None:
         if entries:

@@ -19,6 +19,7 @@ from veo._models import VideoTask
 from veo._recording import Recorder
 from veo._rules import Problem
 from veo.cli._ledger import Ledger, Remembered
+from veo.cli._options import Service
 from veo.cli._output import TaskStatusLine, download_bar, emit_json, safe_text, stderr, task_json
 
 
@@ -93,9 +94,14 @@ def recorded(client: Veo, directory: Path | None) -> Iterator[Recorder | None]:
         stderr.print(f"recorded {count} exchange(s), redacted, in {path}", markup=False)
 
 
-def remembered() -> Remembered:
-    """The task ledger, as the commands write it (a failed write warns once)."""
-    return Remembered(Ledger(), lambda line: stderr.print(safe_text(line), markup=False))
+def remembered(service: Service) -> Remembered:
+    """The task ledger, as the commands write it (a failed write warns once), for the
+    tasks of ``service``."""
+
+    def warn(line: str) -> None:
+        stderr.print(safe_text(line), markup=False)
+
+    return Remembered(Ledger(), warn, service.where())
 
 
 def paid_for(ledger: Remembered, task_id: str, *, note: str = "", **entry: Any) -> None:

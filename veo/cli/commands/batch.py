@@ -161,7 +161,7 @@ def batch(
             rows = journal.summary()
         finally:
             journal.close()
-    remembered().record_many(batch_entries(jobs, rows, out, service.where()))
+    remembered(service).record_many(batch_entries(jobs, rows, out, service.where()))
     code = batch_summary(rows, unrecorded, as_json)
     if interrupted:
         stderr.print("interrupted: re-run the same command to resume", markup=False)

@@ -86,7 +86,7 @@ def check(
                 max_delay=poll_interval,
                 late_max_delay=poll_interval,
             )
-        ledger = remembered()
+        ledger = remembered(service)
 
         def remember(task_id: str, body: dict[str, Any]) -> None:
             paid_for(

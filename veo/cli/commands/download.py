@@ -27,7 +27,7 @@ def download(
 ) -> None:
     """Download a finished task's video; print its path."""
     DownloadTarget.preflight(out, overwrite=overwrite)
-    ledger = remembered()
+    ledger = remembered(service)
     with service.client() as client:
         task = client.get(task_id)
         seen(ledger, task)

@@ -55,7 +55,7 @@ def generate(
     built, body = request.build()
     DownloadTarget.preflight(out, overwrite=overwrite)
     show = not as_json
-    ledger = remembered()
+    ledger = remembered(service)
 
     def remember(task: VideoTask) -> None:
         paid_for(

@@ -26,7 +26,7 @@ def resume(
     as_json: JsonOpt = False,
 ) -> None:
     """Wait for a recorded task and download it to where it was meant to go."""
-    entry = Ledger().entry(task_id)
+    entry = Ledger().entry(task_id, service.where()) or Ledger().entry(task_id)
     if entry is None or entry.destination is None:
         raise InvalidRequestError(
             [
@@ -57,7 +57,7 @@ def resume(
                 )
             ]
         )
-    ledger = remembered()
+    ledger = remembered(service)
     with service.client() as client, paid_task(task_id):
         finished, path = finish(
             client, ledger, task_id, entry.destination, timeout, not as_json, overwrite

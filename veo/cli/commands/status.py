@@ -21,5 +21,5 @@ def status(
     """Show a task's state, progress and result links."""
     with service.client() as client:
         task = client.get(task_id)
-    seen(remembered(), task)
+    seen(remembered(service), task)
     show_task(task, as_json)

@@ -22,4 +22,4 @@ def wait(
 ) -> None:
     """Wait for a task to finish, with a live status line."""
     with service.client() as client:
-        show_task(wait_showing(client, remembered(), task_id, timeout, not as_json), as_json)
+        show_task(wait_showing(client, remembered(service), task_id, timeout, not as_json), as_json)
