@@ -222,3 +222,24 @@ def test_a_short_keys_error_text_is_not_garbled(
 
     assert "Unauthorized" in str(info.value)
     assert 401 == info.value.status_code
+
+
+def test_a_record_logged_during_a_call_loses_the_key_in_its_traceback_and_stack(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from veo._secret import calling_with
+
+    secret = Secret(KEY)  # puts the filter on the loggers
+    logger = logging.getLogger("httpcore.http11")
+    caplog.set_level(logging.DEBUG, logger="httpcore.http11")
+    with calling_with(secret):
+        try:
+            raise ValueError(f"echoed {KEY}")
+        except ValueError:
+            logger.debug("answer %s", KEY, exc_info=True, stack_info=True)
+    logger.debug("outside a call %s", "as it is")
+
+    during, outside = caplog.records
+    assert [] == runs(during.getMessage() + (during.exc_text or "") + (during.stack_info or ""))
+    assert "answer ***" == during.getMessage()
+    assert "outside a call as it is" == outside.getMessage()
