@@ -16,6 +16,7 @@ EXTRAS: dict[str, frozenset[str]] = {
     "cli": frozenset({"typer", "click", "rich", "platformdirs", "shellingham"}),
     "mock": frozenset({"connexion", "uvicorn", "starlette", "yaml", "jsonschema"}),
     "check": frozenset({"jsonschema", "yaml"}),
+    "mcp": frozenset({"mcp", "mcp_types", "pydantic", "pydantic_core"}),
 }
 """Each extra's top-level modules: a ``ModuleNotFoundError`` naming one means the extra
 is not installed."""

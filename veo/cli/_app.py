@@ -30,6 +30,7 @@ COMMANDS = (
     "resume",
     "check",
     "mock",
+    "mcp",
 )
 """The commands (``veo.cli.commands``), in the order ``veo --help`` lists them: making
 a video first, then following tasks, then the tools."""
