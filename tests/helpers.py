@@ -467,3 +467,16 @@ class RewritingService:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def tool_result(called: Any) -> dict[str, Any]:
+    """An MCP tool call's structured result; the call must have succeeded."""
+    assert not called.is_error, called.content
+    content: dict[str, Any] = called.structured_content
+    return content
+
+
+def tool_error(called: Any) -> str:
+    """An MCP tool call's error text; the call must have failed."""
+    assert called.is_error, called.structured_content
+    return " ".join(part.text for part in called.content)

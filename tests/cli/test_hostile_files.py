@@ -90,18 +90,24 @@ def test_a_hostile_recording_is_refused_naming_file_and_field(
     refused_in_one_line(result, str(tmp_path / "recording.json"), field)
 
 
+def not_a_regular_file(path: Path, kind: str) -> Path:
+    """``path`` made a FIFO nobody writes (reading it would wait forever), a link to
+    ``/dev/zero`` (reading it all takes every byte of memory), or a directory."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    return path
+
+
 @POSIX
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
 def test_a_recording_that_is_not_a_regular_file_is_refused_at_once(
     run_veo: Run, tmp_path: Path, kind: str
 ) -> None:
-    target = tmp_path / "recording.json"
-    if kind == "fifo":
-        os.mkfifo(target)  # nobody writes: reading it would wait forever
-    elif kind == "dev-zero":
-        target.symlink_to("/dev/zero")  # endless: reading it all takes every byte of memory
-    else:
-        target.mkdir()
+    target = not_a_regular_file(tmp_path / "recording.json", kind)
 
     result = replay(run_veo, tmp_path)
 
@@ -171,12 +177,10 @@ def test_a_baseline_that_is_not_a_small_regular_file_is_refused_at_once(
     run_veo: Run, tmp_path: Path, kind: str
 ) -> None:
     baseline = tmp_path / "baseline.json"
-    if kind == "fifo":
-        os.mkfifo(baseline)
-    elif kind == "dev-zero":
-        baseline.symlink_to("/dev/zero")
-    else:
+    if kind == "deep":
         baseline.write_text(deep(100_000), encoding="utf-8")
+    else:
+        not_a_regular_file(baseline, kind)
 
     result = run_veo("check", "--baseline", str(baseline), timeout=30)
 

@@ -227,9 +227,9 @@ def test_a_task_is_resumed_only_where_it_was_created(
     assert 0 == here.returncode, here.stderr
 
 
-def test_a_ledger_from_before_the_service_column_is_read_and_kept(
-    run_veo: Run, veo_mock: MockServer, home: Path
-) -> None:
+def old_ledger(home: Path, *statements: str) -> None:
+    """A ledger as the first versions wrote it (keyed by id, no service), then
+    ``statements``."""
     home.mkdir(parents=True)
     with contextlib.closing(sqlite3.connect(home / LEDGER_NAME)) as db, db:
         db.execute(
@@ -237,9 +237,16 @@ def test_a_ledger_from_before_the_service_column_is_read_and_kept(
             "NULL, mode TEXT, prompt TEXT NOT NULL, destination TEXT, state TEXT, file TEXT, "
             "updated REAL NOT NULL)"
         )
-        db.execute(
-            "INSERT INTO tasks VALUES ('old-1', 1, 'generate', NULL, 'p', NULL, NULL, NULL, 1)"
-        )
+        for statement in statements:
+            db.execute(statement)
+
+
+def test_a_ledger_from_before_the_service_column_is_read_and_kept(
+    run_veo: Run, veo_mock: MockServer, home: Path
+) -> None:
+    old_ledger(
+        home, "INSERT INTO tasks VALUES ('old-1', 1, 'generate', NULL, 'p', NULL, NULL, NULL, 1)"
+    )
 
     before = listed(run_veo)
     run_veo("generate", "a cat", "--no-wait")
@@ -351,20 +358,13 @@ def test_two_services_giving_the_same_id_are_two_tasks_each_resumed_into_its_own
 def test_a_ledger_keyed_by_id_alone_is_rekeyed_keeping_every_row(
     run_veo: Run, veo_mock: MockServer, home: Path
 ) -> None:
-    home.mkdir(parents=True)
-    with contextlib.closing(sqlite3.connect(home / LEDGER_NAME)) as db, db:
-        db.execute(
-            "CREATE TABLE tasks (id TEXT PRIMARY KEY, created REAL NOT NULL, command TEXT NOT "
-            "NULL, mode TEXT, prompt TEXT NOT NULL, destination TEXT, state TEXT, file TEXT, "
-            "updated REAL NOT NULL, service TEXT)"
-        )
-        db.execute(
-            "INSERT INTO tasks VALUES ('t-1', 1, 'generate', NULL, 'p', 'a/', 'succeeded', "
-            "'a/t-1.mp4', 1, 'https://api.example.com')"
-        )
-        db.execute(
-            "INSERT INTO tasks VALUES ('t-2', 2, 'generate', NULL, 'q', NULL, NULL, NULL, 2, NULL)"
-        )
+    old_ledger(
+        home,
+        "ALTER TABLE tasks ADD COLUMN service TEXT",
+        "INSERT INTO tasks VALUES ('t-1', 1, 'generate', NULL, 'p', 'a/', 'succeeded', "
+        "'a/t-1.mp4', 1, 'https://api.example.com')",
+        "INSERT INTO tasks VALUES ('t-2', 2, 'generate', NULL, 'q', NULL, NULL, NULL, 2, NULL)",
+    )
 
     made = run_veo("generate", "a cat", "--no-wait")
 

@@ -9,7 +9,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from veo.mock import Lifecycle
 from veo.testing import MockServer
 from veo_api.request_fields import FIELDS
 
-from ..helpers import RewritingService, is_playable_mp4
+from ..helpers import RewritingService, is_playable_mp4, tool_error, tool_result
 from .test_key_echoed import KEY, echo_the_key, shows_no_key
 
 mcp_client = pytest.importorskip("mcp.client.stdio", reason="the mcp extra")
@@ -56,21 +56,6 @@ async def veo_mcp(env: dict[str, str], cwd: Path, *options: str) -> AsyncIterato
             yield session
 
 
-def run(test: Callable[[], Awaitable[None]]) -> None:
-    anyio.run(test)
-
-
-def result_of(called: Any) -> dict[str, Any]:
-    assert not called.is_error, called.content
-    content: dict[str, Any] = called.structured_content
-    return content
-
-
-def error_of(called: Any) -> str:
-    assert called.is_error, called.structured_content
-    return " ".join(part.text for part in called.content)
-
-
 @pytest.fixture
 def mcp_env(veo_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**veo_env, "VEO_HOME": str(tmp_path / "home")}
@@ -94,7 +79,7 @@ def test_the_tools_take_the_specs_request_fields_and_never_a_key(
         assert [] == [name for name in arguments if "key" in name]
         assert all(tool.description for tool in tools.values())
 
-    run(listed)
+    anyio.run(listed)
 
 
 def test_generate_video_reports_progress_and_saves_a_whole_mp4(
@@ -107,14 +92,14 @@ def test_generate_video_reports_progress_and_saves_a_whole_mp4(
             progress.append((done, total))
 
         async with veo_mcp(mcp_env, tmp_path, "--mock") as session:
-            made = result_of(
+            made = tool_result(
                 await session.call_tool(
                     "generate_video",
                     {"prompt": "a cat", "aspect_ratio": "9:16", "filename": "cat.mp4"},
                     progress_callback=on_progress,
                 )
             )
-            tasks = result_of(await session.call_tool("list_video_tasks", {}))["tasks"]
+            tasks = tool_result(await session.call_tool("list_video_tasks", {}))["tasks"]
 
         path = Path(made["path"])
         assert tmp_path / "videos" / "cat.mp4" == path
@@ -125,7 +110,7 @@ def test_generate_video_reports_progress_and_saves_a_whole_mp4(
         assert progress[-1] == (100, 100)
         assert len(progress) >= 2
 
-    run(generate)
+    anyio.run(generate)
 
 
 def test_the_cap_refuses_the_create_past_it_and_counts_no_refused_request(
@@ -133,13 +118,13 @@ def test_the_cap_refuses_the_create_past_it_and_counts_no_refused_request(
 ) -> None:
     async def create_four() -> None:
         async with veo_mcp(mcp_env, tmp_path, "--mock", "--max-videos", "3") as session:
-            bad = error_of(await session.call_tool("create_video_task", {"prompt": "  "}))
+            bad = tool_error(await session.call_tool("create_video_task", {"prompt": "  "}))
             made = [
-                result_of(await session.call_tool("create_video_task", {"prompt": f"cat {n}"}))
+                tool_result(await session.call_tool("create_video_task", {"prompt": f"cat {n}"}))
                 for n in range(3)
             ]
-            refused = error_of(await session.call_tool("generate_video", {"prompt": "one more"}))
-            tasks = result_of(await session.call_tool("list_video_tasks", {}))["tasks"]
+            refused = tool_error(await session.call_tool("generate_video", {"prompt": "one more"}))
+            tasks = tool_result(await session.call_tool("list_video_tasks", {}))["tasks"]
 
         assert "prompt" in bad  # a broken rule, named; not counted against the cap
         assert 3 == len({task["task_id"] for task in made})
@@ -147,7 +132,7 @@ def test_the_cap_refuses_the_create_past_it_and_counts_no_refused_request(
         assert "user's decision" in refused
         assert 3 == len(tasks)
 
-    run(create_four)
+    anyio.run(create_four)
 
 
 @pytest.mark.parametrize(
@@ -161,12 +146,12 @@ def test_a_filename_that_leaves_the_output_directory_is_refused(
 
     async def escape() -> None:
         async with veo_mcp(mcp_env, tmp_path, "--mock") as session:
-            created = result_of(await session.call_tool("create_video_task", {"prompt": "a cat"}))
+            created = tool_result(await session.call_tool("create_video_task", {"prompt": "a cat"}))
             said = [
-                error_of(
+                tool_error(
                     await session.call_tool("generate_video", {"prompt": "a", "filename": filename})
                 ),
-                error_of(
+                tool_error(
                     await session.call_tool(
                         "download_video", {"task_id": created["task_id"], "filename": filename}
                     )
@@ -178,7 +163,7 @@ def test_a_filename_that_leaves_the_output_directory_is_refused(
         assert not (tmp_path / "escaped.mp4").exists()
         assert not Path("/tmp/escaped.mp4").exists()
 
-    run(escape)
+    anyio.run(escape)
 
 
 def test_a_cancelled_wait_keeps_the_paid_task_and_other_calls_go_on_meanwhile(
@@ -205,14 +190,14 @@ def test_a_cancelled_wait_keeps_the_paid_task_and_other_calls_go_on_meanwhile(
                     group.cancel_scope.cancel()
             assert not scope.cancelled_caught
             await anyio.sleep(0.5)
-            tasks = result_of(await session.call_tool("list_video_tasks", {}))["tasks"]
+            tasks = tool_result(await session.call_tool("list_video_tasks", {}))["tasks"]
 
         (task_id,) = veo_mock.state.tasks
         assert [task_id] == [task["id"] for task in tasks]
         assert answered_meanwhile[0] < 2
         assert "was paid for and stays recorded" in (tmp_path / "server.log").read_text()
 
-    run(cancel)
+    anyio.run(cancel)
 
 
 def test_the_key_is_in_no_result_or_log_even_when_the_service_echoes_it(
@@ -229,7 +214,7 @@ def test_the_key_is_in_no_result_or_log_even_when_the_service_echoes_it(
             env = {**mcp_env, "DUOMI_BASE_URL": service.url, "DUOMI_API_KEY": KEY}
             async with veo_mcp(env, tmp_path) as session:
                 made = await session.call_tool("generate_video", {"prompt": "a cat"})
-                task_id = result_of(made)["task_id"]
+                task_id = tool_result(made)["task_id"]
                 for name, arguments in (
                     ("get_video_task", {"task_id": task_id}),
                     ("get_video_task", {"task_id": "no-such-task"}),
@@ -239,7 +224,7 @@ def test_the_key_is_in_no_result_or_log_even_when_the_service_echoes_it(
                     results.append(json.dumps(called.model_dump(mode="json")))
                 results.append(json.dumps(made.model_dump(mode="json")))
 
-    run(echoed)
+    anyio.run(echoed)
 
     shows_no_key(*results, (tmp_path / "server.log").read_text())
     assert any("***" in text for text in results)
@@ -286,7 +271,7 @@ def test_the_http_transport_serves_the_same_tools_on_loopback(
             try:
                 async with Client(f"http://127.0.0.1:{port}/mcp") as client:
                     names = {tool.name for tool in (await client.list_tools()).tools}
-                    made = result_of(await client.call_tool("create_video_task", {"prompt": "a"}))
+                    made = tool_result(await client.call_tool("create_video_task", {"prompt": "a"}))
                 break
             except Exception:
                 assert server.poll() is None, server.communicate()
@@ -296,7 +281,7 @@ def test_the_http_transport_serves_the_same_tools_on_loopback(
         assert made["task_id"]
 
     try:
-        run(listed)
+        anyio.run(listed)
     finally:
         server.terminate()
         server.communicate(timeout=30)

@@ -4,7 +4,7 @@ an assistant starts it is tested in ``tests/cli/test_mcp.py``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from veo.cli._ledger import Ledger, Remembered
 from veo.mock import Lifecycle
 from veo.testing import MockServer
 
-from ..helpers import is_playable_mp4
+from ..helpers import is_playable_mp4, tool_error, tool_result
 
 pytest.importorskip("mcp", reason="the mcp extra")
 from mcp import Client
@@ -39,21 +39,6 @@ async def connected(tools: VideoTools, veo_mock: MockServer) -> AsyncIterator[An
         yield client
 
 
-def run(test: Callable[[], Awaitable[None]]) -> None:
-    anyio.run(test)
-
-
-def ok(called: Any) -> dict[str, Any]:
-    assert not called.is_error, called.content
-    result: dict[str, Any] = called.structured_content
-    return result
-
-
-def refused(called: Any) -> str:
-    assert called.is_error
-    return " ".join(part.text for part in called.content)
-
-
 def test_each_tool_does_its_part_of_the_job(
     tools: VideoTools, veo_mock: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,17 +46,23 @@ def test_each_tool_does_its_part_of_the_job(
 
     async def job() -> None:
         async with connected(tools, veo_mock) as client:
-            made = ok(await client.call_tool("generate_video", {"prompt": "a cat"}))
-            created = ok(await client.call_tool("create_video_task", {"prompt": "a dog"}))
-            waited = ok(await client.call_tool("wait_video_task", {"task_id": created["task_id"]}))
-            got = ok(await client.call_tool("get_video_task", {"task_id": created["task_id"]}))
-            saved = ok(
+            made = tool_result(await client.call_tool("generate_video", {"prompt": "a cat"}))
+            created = tool_result(await client.call_tool("create_video_task", {"prompt": "a dog"}))
+            waited = tool_result(
+                await client.call_tool("wait_video_task", {"task_id": created["task_id"]})
+            )
+            got = tool_result(
+                await client.call_tool("get_video_task", {"task_id": created["task_id"]})
+            )
+            saved = tool_result(
                 await client.call_tool(
                     "download_video", {"task_id": created["task_id"], "filename": "dog.mp4"}
                 )
             )
-            listed = ok(await client.call_tool("list_video_tasks", {"limit": 5}))
-            succeeded = ok(await client.call_tool("list_video_tasks", {"state": "succeeded"}))
+            listed = tool_result(await client.call_tool("list_video_tasks", {"limit": 5}))
+            succeeded = tool_result(
+                await client.call_tool("list_video_tasks", {"state": "succeeded"})
+            )
 
         assert is_playable_mp4(Path(made["path"]).read_bytes())
         assert "succeeded" == waited["state"] == got["state"]
@@ -80,7 +71,7 @@ def test_each_tool_does_its_part_of_the_job(
         assert 2 == len(succeeded["tasks"])
         assert all(t["command"] == "mcp" for t in listed["tasks"])
 
-    run(job)
+    anyio.run(job)
 
 
 def test_refusals_name_the_rule_the_cap_and_the_paid_task(
@@ -91,25 +82,25 @@ def test_refusals_name_the_rule_the_cap_and_the_paid_task(
 
     async def refusals() -> None:
         async with connected(tools, veo_mock) as client:
-            broken = refused(
+            broken = tool_error(
                 await client.call_tool(
                     "create_video_task",
                     {"prompt": "a", "generation_type": "REFERENCE", "image_urls": []},
                 )
             )
             created = [
-                ok(await client.call_tool("create_video_task", {"prompt": f"cat {n}"}))
+                tool_result(await client.call_tool("create_video_task", {"prompt": f"cat {n}"}))
                 for n in range(2)
             ]
-            capped = refused(await client.call_tool("create_video_task", {"prompt": "one more"}))
+            capped = tool_error(await client.call_tool("create_video_task", {"prompt": "one more"}))
             escapes = [
-                refused(
+                tool_error(
                     await client.call_tool("download_video", {"task_id": "t", "filename": name})
                 )
                 for name in ("../x.mp4", "a/b.mp4", "..", "link.mp4")
             ]
-            missing = refused(await client.call_tool("get_video_task", {"task_id": "no-such"}))
-            early = refused(
+            missing = tool_error(await client.call_tool("get_video_task", {"task_id": "no-such"}))
+            early = tool_error(
                 await client.call_tool(
                     "wait_video_task", {"task_id": "no-such", "timeout_seconds": 1}
                 )
@@ -122,7 +113,7 @@ def test_refusals_name_the_rule_the_cap_and_the_paid_task(
         assert "404" in missing or "not found" in missing.lower()
         assert early
 
-    run(refusals)
+    anyio.run(refusals)
 
 
 def test_a_failed_download_names_the_paid_task_and_the_tools_that_pick_it_up(
@@ -134,10 +125,10 @@ def test_a_failed_download_names_the_paid_task_and_the_tools_that_pick_it_up(
 
     async def gone() -> None:
         async with connected(tools, veo_mock) as client:
-            said = refused(await client.call_tool("generate_video", {"prompt": "a cat"}))
+            said = tool_error(await client.call_tool("generate_video", {"prompt": "a cat"}))
 
         (task_id,) = veo_mock.state.tasks
         assert f"task {task_id} was paid for and is recorded" in said
         assert "download_video" in said
 
-    run(gone)
+    anyio.run(gone)
