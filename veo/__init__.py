@@ -19,6 +19,7 @@ from veo import _errors
 from veo._client import AsyncVeo, Veo
 from veo._errors import *  # noqa: F403 (the error tree, listed once: _errors.__all__)
 from veo._http import ObservedExchange
+from veo._images import AsyncUploader, LocalImage, Uploader
 from veo._models import GenerationResult, TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
 from veo._retry import RetryPolicy
@@ -33,16 +34,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AspectRatio",
+    "AsyncUploader",
     "AsyncVeo",
     "DefaultAioHttpClient",
     "DefaultHttpxClient",
     "GenerationResult",
     "GenerationType",
+    "LocalImage",
     "ObservedExchange",
     "PollSchedule",
     "Problem",
     "RetryPolicy",
     "TaskState",
+    "Uploader",
     "Veo",
     "VideoRequest",
     "VideoTask",

@@ -18,11 +18,13 @@ import queue
 import sys
 import time
 import urllib.request
+import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack
 
+import attrs
 import httpx
 
 from veo._download import ByteProgress, DownloadTarget, video_source
@@ -31,6 +33,7 @@ from veo._errors import (
     APITimeoutError,
     ConfigurationError,
     InvalidRequestError,
+    UploadError,
     VeoError,
 )
 from veo._http import (
@@ -47,6 +50,7 @@ from veo._http import (
     parse_task,
     redacted,
 )
+from veo._images import HELD, AsyncUploader, LocalImage, Uploader, local_images
 from veo._logs import logging_from_env
 from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
 from veo._operations import CREATE, GET_TASK
@@ -274,8 +278,10 @@ class _BaseClient(Generic[HttpT, SleepT]):
         http_client: HttpT | None = None,
         sleep: SleepT | None = None,
         clock: Callable[[], float] | None = None,
+        uploader: Uploader | AsyncUploader | None = None,
     ) -> None:
         logging_from_env()
+        self.uploader = uploader
         key = api_key if api_key is not None else os.environ.get("DUOMI_API_KEY")
         if key is None or not key.strip():
             raise ConfigurationError(
@@ -383,6 +389,72 @@ class _BaseClient(Generic[HttpT, SleepT]):
         if self._headers:
             kwargs["headers"] = {**kwargs.get("headers", {}), **self._headers}
         return self._http.build_request(method, absolute_url(self._base, path), **kwargs)
+
+    def _local_images(self, request: VideoRequest) -> list[tuple[int, Any]]:
+        """The request's local images with their places, the rest of the request
+        checked first, so that nothing is uploaded for a request that would be refused
+        (none: nothing to upload; without an uploader, the request's own check says
+        what to do).
+
+        Raises:
+            InvalidRequestError: a broken rule; nothing was uploaded or sent.
+        """
+        found = local_images(request.image_urls)
+        if not found or self.uploader is None:
+            return []
+        places = {index for index, _ in found}
+        held = [HELD if i in places else url for i, url in enumerate(request.image_urls)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the real request warns when it is built
+            attrs.evolve(request, image_urls=held).to_model()
+        return found
+
+    @staticmethod
+    def _read_images(found: list[tuple[int, Any]]) -> list[tuple[int, LocalImage]]:
+        """Each local image read and checked (the disk: ``AsyncVeo`` runs it in a thread).
+
+        Raises:
+            InvalidRequestError: every image that cannot be used, named.
+        """
+        problems: list[Problem] = []
+        images: list[tuple[int, LocalImage]] = []
+        for index, value in found:
+            try:
+                images.append((index, LocalImage.read(value, f"image_urls[{index}]")))
+            except InvalidRequestError as exc:
+                problems += exc.problems
+        if problems:
+            raise InvalidRequestError(problems)
+        return images
+
+    @staticmethod
+    def _uploaded(request: VideoRequest, urls: Mapping[int, str]) -> VideoRequest:
+        images = [urls.get(index, url) for index, url in enumerate(request.image_urls)]
+        return attrs.evolve(request, image_urls=images)
+
+    @staticmethod
+    def _upload_failed(index: int, image: LocalImage, exc: Exception) -> UploadError:
+        where = f"image_urls[{index}]"
+        if isinstance(exc, UploadError):
+            return exc
+        return UploadError(
+            f"{where} ({image.name}): the upload failed ({type(exc).__name__}: {exc}); "
+            f"nothing was created",
+            field=where,
+            name=image.name,
+        )
+
+    @staticmethod
+    def _upload_url(index: int, image: LocalImage, url: object) -> str:
+        problem = check_http_url(url, f"image_urls[{index}]")
+        if problem is not None:
+            raise UploadError(
+                f"image_urls[{index}] ({image.name}): the uploader returned no usable URL "
+                f"({problem.rule}); nothing was created",
+                field=f"image_urls[{index}]",
+                name=image.name,
+            )
+        return str(url)
 
     def _create_request(self, request: VideoRequest) -> httpx.Request:
         model = request.to_model()
@@ -609,6 +681,15 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 self._slots.put(None)
             return sink.finish()
 
+    def _upload(self, index: int, image: LocalImage) -> str:
+        uploader = self.uploader
+        assert uploader is not None  # _local_images found none without one
+        try:
+            url = uploader.upload(image)
+        except Exception as exc:
+            raise self._upload_failed(index, image, exc) from exc
+        return self._upload_url(index, image, url)
+
     @_shown_redacted
     def create(
         self,
@@ -631,8 +712,13 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             CreateOutcomeUnknownError: the task may exist; it was not retried.
             APIStatusError: the service refused the request (401, 402, 429, ...).
             APIConnectionError: the service could not be reached.
+            UploadError: a local image could not be uploaded; nothing was created.
         """
-        built = self._create_request(_request_from(request, fields, extra_body))
+        wanted = _request_from(request, fields, extra_body)
+        if found := self._local_images(wanted):
+            images = self._read_images(found)
+            wanted = self._uploaded(wanted, {i: self._upload(i, image) for i, image in images})
+        built = self._create_request(wanted)
         deadline, safe = self._call_deadline(), self._safe_create()
         task = self._retrying(
             lambda n: self._call(
@@ -864,6 +950,18 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                     await response.aclose()
             return await _in_thread(sink.finish)
 
+    async def _upload(self, index: int, image: LocalImage) -> str:
+        uploader = self.uploader
+        assert uploader is not None  # _local_images found none without one
+        try:
+            if inspect.iscoroutinefunction(uploader.upload):
+                url = await uploader.upload(image)
+            else:
+                url = await _in_thread(lambda: uploader.upload(image))
+        except Exception as exc:
+            raise self._upload_failed(index, image, exc) from exc
+        return self._upload_url(index, image, url)
+
     @_shown_redacted
     async def create(
         self,
@@ -873,8 +971,14 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         on_created: CreatedCallback | None = None,
         **fields: Unpack[RequestFields],
     ) -> VideoTask:
-        """Same as ``Veo.create``, but async; ``on_created`` may be a coroutine function."""
-        built = self._create_request(_request_from(request, fields, extra_body))
+        """Same as ``Veo.create``, but async; ``on_created`` may be a coroutine function,
+        and the uploader an ``AsyncUploader`` (a plain one runs in a worker thread)."""
+        wanted = _request_from(request, fields, extra_body)
+        if found := self._local_images(wanted):
+            images = await _in_thread(lambda: self._read_images(found))
+            urls = {index: await self._upload(index, image) for index, image in images}
+            wanted = self._uploaded(wanted, urls)
+        built = self._create_request(wanted)
         deadline, safe = self._call_deadline(), self._safe_create()
         task = await self._retrying(
             lambda n: self._call(

@@ -26,6 +26,7 @@
     │   └── CreateOutcomeUnknownError          the task may or may not exist (.cause)
     ├── TaskFailedError                        the task ended in failure (.task)
     ├── WaitTimeoutError                       the deadline passed (.task_id .last_state)
+    ├── UploadError                            a local image could not be uploaded; nothing paid
     ├── DownloadError                          the video could not be saved whole
     │                                          (.path .errno for disk errors)
     └── DestinationExistsError (also FileExistsError)  the file is there already (.path)
@@ -77,6 +78,7 @@ __all__ = [
     "UnexpectedResponseError",
     "UnprocessableEntityError",
     "UnusableVideoLinkError",
+    "UploadError",
     "VeoError",
     "VideoLinkExpiredError",
     "WaitTimeoutError",
@@ -360,6 +362,20 @@ class WaitTimeoutError(VeoError):
             f"task {task_id} did not finish within {timeout:g}s ({state}); "
             f"it may still finish: wait on it again with its id"
         )
+
+
+class UploadError(VeoError):
+    """A local image could not be uploaded; nothing was created (nothing was paid).
+
+    Attributes:
+        field: the image's place in the request (``image_urls[1]``).
+        name: the image's file name (``bytes`` for bytes given directly).
+    """
+
+    def __init__(self, message: str, *, field: str = "", name: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.name = name
 
 
 class DownloadError(VeoError):

@@ -24,8 +24,10 @@ from __future__ import annotations
 import enum
 import functools
 import ipaddress
+import os
 import types
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -85,11 +87,26 @@ _REFERENCE = required_member(GenerationType, "REFERENCE", "the reference-image m
 _LANDSCAPE = required_member(AspectRatio, "16:9", "REFERENCE's only aspect ratio")
 
 
-LOCAL_IMAGE_HINT = (
-    "the service fetches each image from a public URL itself and takes no files: put "
-    "the image where it can (your own bucket, with a public or presigned link) and pass "
-    "that URL"
+NEEDS_UPLOADER = (
+    "is a local file, and the service fetches images only from public http(s) URLs: "
+    "give the client an uploader (Veo(uploader=veo.S3Uploader('s3://bucket/prefix')), "
+    "the command's --upload s3://bucket/prefix) or upload it yourself and pass its URL"
 )
+"""What a local image in a request without an uploader is told."""
+
+
+def is_local(value: object) -> bool:
+    """Whether an ``image_urls`` item is a local image rather than a URL: a path, bytes,
+    or a string naming an existing file (a string that is neither stays a URL, and the
+    URL check says what is wrong with it)."""
+    if isinstance(value, bytes | os.PathLike):
+        return True
+    if not isinstance(value, str) or value.startswith(("http://", "https://")):
+        return False
+    try:
+        return Path(value).expanduser().is_file()
+    except (OSError, ValueError):
+        return False
 
 
 @attrs.frozen
@@ -296,10 +313,16 @@ def resolve_body(body: Mapping[str, Any]) -> Resolution:
     if len(images) > MAX_IMAGES:
         problems.append(Problem("image_urls", f"at most {MAX_IMAGES} images, got {len(images)}"))
     for index, url in enumerate(images):
-        problem = check_http_url(url, f"image_urls[{index}]")
+        place = f"image_urls[{index}]"
+        if is_local(url):  # a client with an uploader has replaced it by now
+            shown = "bytes" if isinstance(url, bytes) else repr(os.fspath(url))
+            problems.append(Problem(place, f"{shown} {NEEDS_UPLOADER}"))
+            continue
+        problem = check_http_url(url, place)
         if problem and isinstance(url, str) and "://" not in url:
-            # A local file, most likely: say what the service needs instead.
-            problem = attrs.evolve(problem, rule=f"{problem.rule}; {LOCAL_IMAGE_HINT}")
+            # Meant as a file, most likely, and there is none by that name.
+            rule = f"{problem.rule}, or a local image file (there is no file {url!r})"
+            problem = attrs.evolve(problem, rule=rule)
         if problem:
             problems.append(problem)
     if "image_urls" in resolved:

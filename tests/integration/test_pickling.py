@@ -46,6 +46,7 @@ ERRORS: dict[str, Callable[[], veo.VeoError]] = {
     ),
     "NoVideoError": lambda: veo.NoVideoError(TASK),
     "UnusableVideoLinkError": lambda: veo.UnusableVideoLinkError(TASK, "must be http(s)"),
+    "UploadError": lambda: veo.UploadError("failed", field="image_urls[0]", name="a.png"),
     "CreateOutcomeUnknownError": lambda: veo.CreateOutcomeUnknownError(
         veo.APIConnectionError("reset", request_sent=True)
     ),

@@ -318,12 +318,27 @@ def test_request_is_frozen_and_compares_by_value() -> None:
         a.prompt = "q"  # type: ignore[misc]
 
 
-def test_a_local_image_path_says_what_the_service_needs_instead() -> None:
+def test_a_name_that_is_neither_a_url_nor_a_file_says_both() -> None:
     with pytest.raises(InvalidRequestError) as info:
         VideoRequest("p", image_urls=["frame.png", "ftp://img.test/a.jpg"]).to_body()
 
     local, other = (str(problem) for problem in info.value.problems)
-    assert local.startswith("image_urls[0]: must be an absolute http(s) URL, got 'frame.png'; ")
-    assert "public URL" in local
-    assert "bucket" in local
-    assert "bucket" not in other  # a URL of another scheme is not a file
+    assert local.startswith("image_urls[0]: must be an absolute http(s) URL, got 'frame.png', ")
+    assert "or a local image file (there is no file 'frame.png')" in local
+    assert "file" not in other  # a URL of another scheme is not a file
+
+
+@pytest.mark.parametrize("kind", ["path", "path-string", "bytes"])
+def test_a_local_image_without_an_uploader_says_how_to_get_one(tmp_path: Path, kind: str) -> None:
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(b"\x89PNG\r\n\x1a\n")
+    image = {"path": frame, "path-string": str(frame), "bytes": frame.read_bytes()}[kind]
+
+    with pytest.raises(InvalidRequestError) as info:
+        VideoRequest("p", image_urls=[image]).to_body()
+
+    (problem,) = info.value.problems
+    assert "image_urls[0]" == problem.field
+    assert "is a local file" in problem.rule
+    assert "uploader" in problem.rule
+    assert "--upload s3://" in problem.rule
