@@ -72,3 +72,52 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (built,) = out.glob("*.whl")
     return built
+
+
+STORAGE_SECRET = "s3cret-Wq9Zp4Lx7Kv2Tn8Rb5Hm3Yc6"
+"""The storage secret key of the tests' S3 endpoint: it must appear in no output."""
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on 127.0.0.1 (moto's server, started here), for the session."""
+    moto_server = pytest.importorskip("moto.server", reason="the dev extra's moto[server]")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment an S3 client reads, pointed at ``s3_endpoint`` and nothing else
+    (no profile files, no instance metadata: nothing leaves the machine); set in this
+    process too. Returns the variables, for the processes a test starts."""
+    variables = {
+        "AWS_ACCESS_KEY_ID": "AKIATESTINGVEO000001",
+        "AWS_SECRET_ACCESS_KEY": STORAGE_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    return variables
+
+
+@pytest.fixture
+def bucket(s3_env: dict[str, str], request: pytest.FixtureRequest) -> str:
+    """A new, empty bucket of this test's own on the endpoint."""
+    import re
+
+    import boto3
+
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    name = f"{name}-{abs(hash(request.node.nodeid)) % 10**8}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name

@@ -436,7 +436,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
     def _upload_failed(index: int, image: LocalImage, exc: Exception) -> UploadError:
         where = f"image_urls[{index}]"
         if isinstance(exc, UploadError):
-            return exc
+            return UploadError(f"{where}: {exc}", field=where, name=exc.name or image.name)
         return UploadError(
             f"{where} ({image.name}): the upload failed ({type(exc).__name__}: {exc}); "
             f"nothing was created",

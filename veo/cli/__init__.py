@@ -17,6 +17,7 @@ EXTRAS: dict[str, frozenset[str]] = {
     "mock": frozenset({"connexion", "uvicorn", "starlette", "yaml", "jsonschema"}),
     "check": frozenset({"jsonschema", "yaml"}),
     "mcp": frozenset({"mcp", "mcp_types", "pydantic", "pydantic_core"}),
+    "s3": frozenset({"boto3", "botocore", "s3transfer"}),
 }
 """Each extra's top-level modules: a ``ModuleNotFoundError`` naming one means the extra
 is not installed."""
