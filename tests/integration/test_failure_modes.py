@@ -59,6 +59,15 @@ def _unwritable(tmp: Path) -> Path:
     return blocked / "sub" / "out.mp4"  # a path through a file: never writable
 
 
+class _StorageDown:
+    """An uploader whose storage cannot be reached."""
+
+    def upload(self, image: veo.LocalImage) -> str:
+        raise ConnectionRefusedError("storage down")
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
 SCENARIOS = [
     # The constructor (the class docstring's Raises:).
     Scenario("__init__", veo.ConfigurationError, lambda m, s, t: m(api_key=" ")),
@@ -79,6 +88,11 @@ SCENARIOS = [
         "create",
         veo.APIConnectionError,
         lambda m, s, t: m(base_url=f"http://127.0.0.1:{_closed_port()}").create("a cat"),
+    ),
+    Scenario(
+        "create",
+        veo.UploadError,
+        lambda m, s, t: m(uploader=_StorageDown()).create("a cat", image_urls=[PNG]),
     ),
     # get
     Scenario("get", veo.NotFoundError, lambda m, s, t: m().get("no-such-task")),

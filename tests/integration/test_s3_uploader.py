@@ -140,3 +140,49 @@ def test_without_the_extra_one_line_names_the_pip_install(
         veo.S3Uploader("s3://bucket/in")
 
     assert "veo.S3Uploader needs the s3 extra: pip install 'duomi-veo[s3]'" == str(info.value)
+
+
+def test_the_mock_fetches_uploaded_images_through_their_presigned_urls(
+    bucket: str, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    veo_mock.state.fetch_images = True
+    (tmp_path / "first.png").write_bytes(PNG)
+    (tmp_path / "last.jpg").write_bytes(JPEG)
+    uploader = veo.S3Uploader(f"s3://{bucket}/in")
+
+    with veo_mock.client(uploader=uploader) as client:
+        result = client.generate(
+            "a cat",
+            image_urls=[tmp_path / "first.png", tmp_path / "last.jpg"],
+            dest=tmp_path,  # type: ignore[list-item]
+        )
+
+    (task,) = veo_mock.state.tasks.values()
+    assert all("X-Amz-Signature=" in url for url in task.body["image_urls"])
+    assert result.path.exists()
+    keys = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]}
+    assert {f"in/{image(PNG).sha256}.png", f"in/{image(JPEG).sha256}.jpg"} == keys
+
+
+@pytest.mark.parametrize(
+    ("object_body", "said"),
+    [
+        (None, "fetching it answered 404"),
+        (b"not an image", "what it answered is not a PNG, JPEG or WebP image"),
+    ],
+    ids=["no-such-object", "not-an-image"],
+)
+def test_an_image_the_mock_cannot_use_fails_the_task_saying_which(
+    bucket: str, veo_mock: MockServer, tmp_path: Path, object_body: bytes | None, said: str
+) -> None:
+    veo_mock.state.fetch_images = True
+    s3 = boto3.client("s3")
+    if object_body is not None:
+        s3.put_object(Bucket=bucket, Key="x.png", Body=object_body)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "x.png"})
+
+    with veo_mock.client() as client, pytest.raises(veo.TaskFailedError) as info:
+        client.generate("a cat", image_urls=[url], dest=tmp_path)
+
+    assert f"image_urls[0] could not be used: {said}" in str(info.value)
+    assert [] == list(tmp_path.iterdir())

@@ -33,6 +33,10 @@ HELP = {
     "replay": "Answer in the shapes of a recording (veo check --save, veo generate --record).",
     "allow_drift": "Serve a recording that contradicts the spec (else refused, naming each field).",
     "speed": "Replay tasks this many times faster than recorded.",
+    "fetch_images": (
+        "Fetch each create's image URLs, as the service does: a task whose image does not "
+        "answer 200 with a PNG, JPEG or WebP fails, saying which."
+    ),
 }
 """Each option's help, shared by both command lines."""
 
@@ -60,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--replay", metavar="DIR", help=HELP["replay"])
     p.add_argument("--allow-drift", action="store_true", help=HELP["allow_drift"])
     p.add_argument("--speed", type=float, default=1.0, help=HELP["speed"] + " (default 1)")
+    p.add_argument("--fetch-images", action="store_true", help=HELP["fetch_images"])
     return p
 
 
@@ -90,6 +95,7 @@ def serve(
     replay: str | None = None,
     allow_drift: bool = False,
     speed: float = 1.0,
+    fetch_images: bool = False,
 ) -> int:
     """Print the URL and key and serve until interrupted; the exit status."""
     try:
@@ -111,6 +117,7 @@ def serve(
             replay=replay,
             allow_drift=allow_drift,
             speed=speed,
+            fetch_images=fetch_images,
         )
     except (MockSpecError, RecordingError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

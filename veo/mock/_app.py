@@ -48,6 +48,37 @@ def _fate(rule: FaultRule | None) -> tuple[Fate, str | None, int | None]:
     return Fate.SUCCEED, rule.fault.value, rule.status
 
 
+async def unfetchable(urls: list[str]) -> str | None:
+    """Why the service could not use the images at ``urls`` (the first that fails), or
+    None: each must answer 200 with a PNG, JPEG or WebP of at most 20 MiB."""
+    import httpx
+
+    from veo._errors import InvalidRequestError
+    from veo._images import MAX_IMAGE_BYTES, LocalImage
+
+    async with httpx.AsyncClient(timeout=10, follow_redirects=True, trust_env=False) as client:
+        for index, url in enumerate(urls):
+            where = f"image_urls[{index}] could not be used"
+            try:
+                async with client.stream("GET", url) as response:
+                    if response.status_code != 200:
+                        return f"{where}: fetching it answered {response.status_code}"
+                    data = b""
+                    async for chunk in response.aiter_bytes():
+                        data += chunk
+                        if len(data) > MAX_IMAGE_BYTES:
+                            break
+            except httpx.HTTPError as exc:
+                return f"{where}: fetching it failed ({type(exc).__name__})"
+            if len(data) > MAX_IMAGE_BYTES:
+                return f"{where}: it is larger than {MAX_IMAGE_BYTES} bytes"
+            try:
+                LocalImage.read(data, f"image_urls[{index}]")
+            except InvalidRequestError:
+                return f"{where}: what it answered is not a PNG, JPEG or WebP image"
+    return None
+
+
 def _handlers(state: MockState, shapes: AnswerShapes) -> dict[str, Callable[..., Any]]:
     async def create_video_generation(body: Any, **_: Any) -> tuple[Any, int, dict[str, str]]:
         resolution = resolve_body(body)
@@ -57,7 +88,9 @@ def _handlers(state: MockState, shapes: AnswerShapes) -> dict[str, Callable[...,
             message = f"invalid video request: {lines}"
             return {"message": message, "code": "invalid_request", "problems": problems}, 400, JSON
         fate, video_fault, video_status = _fate(current_fault())
-        task = state.create_task(resolution.body, fate, video_fault, video_status)
+        images = resolution.body.get("image_urls") or []
+        failure = await unfetchable(images) if state.fetch_images else None
+        task = state.create_task(resolution.body, fate, video_fault, video_status, failure)
         return shapes.complete("createVideoGeneration", task.created()), 200, JSON
 
     async def get_video_task(task_id: str, **_: Any) -> tuple[Any, int, dict[str, str]]:
@@ -166,6 +199,7 @@ def create_app(
     replay: str | Path | None = None,
     allow_drift: bool = False,
     speed: float = 1.0,
+    fetch_images: bool = False,
 ) -> MockApp:
     """Build the mock server application.
 
@@ -180,6 +214,8 @@ def create_app(
             answers the mock gives instead of its own (``veo.mock._replay``).
         allow_drift: serve a recording that contradicts the spec.
         speed: how much faster than recorded a replayed task moves.
+        fetch_images: fetch each create's image URLs as the service does; a task whose
+            image cannot be fetched, or is no PNG, JPEG or WebP, fails saying so.
 
     Raises:
         MockSpecError: the mock's own answers do not fit the spec (a field it sends
@@ -190,6 +226,7 @@ def create_app(
     state = MockState(
         api_keys=frozenset(api_keys) if api_keys else MockState().api_keys,
         lifecycle=lifecycle,
+        fetch_images=fetch_images,
     )
     replayed = None if replay is None else Replay(replay, allow_drift=allow_drift, speed=speed)
     return MockApp(state, FaultPlan(faults, seed=seed), validate_responses, spec, replayed)

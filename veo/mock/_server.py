@@ -96,6 +96,7 @@ class MockServer:
         replay: str | Path | None = None,
         allow_drift: bool = False,
         speed: float = 1.0,
+        fetch_images: bool = False,
     ) -> None:
         self.api_key = api_key or DEFAULT_API_KEY
         self.app: MockApp = create_app(
@@ -106,6 +107,7 @@ class MockServer:
             replay=replay,
             allow_drift=allow_drift,
             speed=speed,
+            fetch_images=fetch_images,
         )
         self._host = host
         self._port = port

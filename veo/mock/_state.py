@@ -62,6 +62,8 @@ class Task:
     create_time: int
     video_fault: str | None = None
     video_status: int | None = None
+    failure: str | None = None
+    """Why the task fails, when the mock found the reason (an image it could not fetch)."""
     polls: int = 0
     update_time: int = attrs.field(default=attrs.Factory(lambda self: self.create_time, True))
     _seen: tuple[str, int] = ("pending", 0)
@@ -99,7 +101,7 @@ class Task:
             "progress": progress,
             "create_time": self.create_time,
             "update_time": self.update_time,
-            "message": FAILURE_MESSAGE if state == "error" else "",
+            "message": (self.failure or FAILURE_MESSAGE) if state == "error" else "",
             "action": "generate",
         }
 
@@ -125,10 +127,14 @@ class MockState:
         api_keys: frozenset[str] = frozenset({DEFAULT_API_KEY}),
         lifecycle: Lifecycle | None = None,
         clock: Callable[[], float] = time.monotonic,
+        fetch_images: bool = False,
     ) -> None:
         self.api_keys = api_keys
         self.lifecycle = lifecycle or Lifecycle()
         self.clock = clock
+        self.fetch_images = self._fetch_images_initially = fetch_images
+        """Fetch each image URL of a create, as the real service does: a task whose
+        image does not answer 200 with a PNG, JPEG or WebP fails, saying which."""
         self._initial = (api_keys, self.lifecycle, clock)
         self.tasks: dict[str, Task] = {}
         self.log: list[LoggedRequest] = []
@@ -170,17 +176,20 @@ class MockState:
         fate: Fate = Fate.SUCCEED,
         video_fault: str | None = None,
         video_status: int | None = None,
+        failure: str | None = None,
     ) -> Task:
-        """Record a new task (this is the moment a real service would charge)."""
+        """Record a new task (this is the moment a real service would charge); one
+        with a ``failure`` fails with that message."""
         with self._lock:
             task = Task(
                 id=f"mock-{self._run}-{next(self._ids):06d}",
                 body=body,
-                fate=fate,
                 created_at=self.clock(),
                 create_time=self.unix_now(),
                 video_fault=video_fault,
                 video_status=video_status,
+                fate=Fate.FAIL if failure else fate,
+                failure=failure,
             )
             self.tasks[task.id] = task
             return task
@@ -213,3 +222,4 @@ class MockState:
             self.log.clear()
             self.epoch += 1
             self.api_keys, self.lifecycle, self.clock = self._initial
+            self.fetch_images = self._fetch_images_initially

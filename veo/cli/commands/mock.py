@@ -41,6 +41,9 @@ def mock(
         bool, typer.Option("--allow-drift", help=MOCK_HELP["allow_drift"])
     ] = False,
     speed: Annotated[float, typer.Option(help=MOCK_HELP["speed"], min=0.001)] = 1.0,
+    fetch_images: Annotated[
+        bool, typer.Option("--fetch-images", help=MOCK_HELP["fetch_images"])
+    ] = False,
 ) -> None:
     """Run the mock server in the foreground (the same as python -m veo.mock)."""
     try:
@@ -63,5 +66,6 @@ def mock(
         replay=None if replay is None else str(replay),
         allow_drift=allow_drift,
         speed=speed,
+        fetch_images=fetch_images,
     )
     raise typer.Exit(code)
