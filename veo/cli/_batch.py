@@ -58,11 +58,13 @@ from veo._errors import (
     CreateOutcomeUnknownError,
     InvalidRequestError,
     TaskFailedError,
+    UploadError,
     VeoError,
     WaitTimeoutError,
 )
 from veo._models import REQUEST_FIELDS, VideoRequest, VideoTask
 from veo.cli._keys import shown_value
+from veo.cli._uploads import held, planned
 
 __all__ = [
     "BatchLockedError",
@@ -120,7 +122,7 @@ class LineProblem(NamedTuple):
     message: str
 
 
-def _job(line: int, text: str) -> Job:
+def _job(line: int, text: str, base: Path, uploading: bool) -> Job:
     if "\x00" in text:
         raise ValueError("binary content (a NUL byte): a batch file is JSON text, one job a line")
     try:
@@ -139,16 +141,21 @@ def _job(line: int, text: str) -> Job:
     name = data.pop("name", None)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ValueError("name: must be a non-empty string")
+    if isinstance(data.get("image_urls"), list):
+        data["image_urls"] = [_beside(base, image) for image in data["image_urls"]]
     try:
         request = VideoRequest(**{"prompt": "", **data})
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            body = request.to_body()
+            body = (held(request) if uploading else request).to_body()
+        images = {field: image.sha256 for field, image in planned(request)} if uploading else {}
     except InvalidRequestError as exc:
         raise ValueError("; ".join(str(p) for p in exc.problems)) from None
     except TypeError as exc:
         raise ValueError(str(exc)) from None
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    # A local image counts by its content: the same path with another image is another job.
+    sent = {**body, **({"image_urls": _with_hashes(body["image_urls"], images)} if images else {})}
+    digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
     return Job(
         line=line,
         name=name or f"line-{line:04d}",
@@ -159,11 +166,26 @@ def _job(line: int, text: str) -> Job:
     )
 
 
-def parse_batch(path: Path) -> tuple[list[Job], list[LineProblem]]:
+def _beside(base: Path, image: object) -> object:
+    """A batch line's relative image path, as a path from the batch file's directory
+    (when there is a file there); anything else as it is."""
+    if not isinstance(image, str) or "://" in image or Path(image).is_absolute():
+        return image
+    beside = base / image
+    return str(beside) if beside.is_file() else image
+
+
+def _with_hashes(urls: list[str], images: dict[str, str]) -> list[str]:
+    return [images.get(f"image_urls[{i}]", url) for i, url in enumerate(urls)]
+
+
+def parse_batch(path: Path, *, uploading: bool = False) -> tuple[list[Job], list[LineProblem]]:
     """Validate every line; return the jobs and every problem (blank lines are skipped).
 
     The file is UTF-8 (a leading BOM is accepted); a line that is not UTF-8, holds
-    binary content or nests too deeply is reported like any other bad line.
+    binary content or nests too deeply is reported like any other bad line. A relative
+    image path is a file beside the batch file; with ``uploading`` (``--upload``), local
+    images are read and checked here, and uploaded when their job is created.
     """
     jobs: list[Job] = []
     problems: list[LineProblem] = []
@@ -178,7 +200,7 @@ def parse_batch(path: Path) -> tuple[list[Job], list[LineProblem]]:
         if not text.strip():
             continue
         try:
-            job = _job(number, text)
+            job = _job(number, text, path.parent, uploading)
         except ValueError as exc:
             problems.append(LineProblem(number, str(exc)))
             continue
@@ -547,6 +569,10 @@ async def _run_job(
             # A definite refusal: nothing was created, so a re-run may try again.
             await journal.record(job.line, "refused", message=str(exc))
             report(job, "refused", None)
+            return
+        except UploadError as exc:  # before the create: nothing paid; a re-run retries
+            await journal.record(job.line, "error", message=f"{exc}; re-run to try again")
+            report(job, "error", None)
             return
         task_id = task.id
         with paid_task(task):  # should the journal refuse, the error still names the task

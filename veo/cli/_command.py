@@ -15,6 +15,7 @@ from veo.cli._failures import handles_errors
 from veo.cli._options import Service
 from veo.cli._output import EXIT_CODES
 from veo.cli._request import RequestArgs
+from veo.cli._uploads import Uploads
 
 EXIT_HELP = "\n\n".join(f"{code.value:>3}  {text}" for code, text in EXIT_CODES.items())
 app = typer.Typer(
@@ -45,7 +46,7 @@ class Command(typer.core.TyperCommand):
         ]
 
 
-OPTION_GROUPS: tuple[type[Any], ...] = (Service, RequestArgs)
+OPTION_GROUPS: tuple[type[Any], ...] = (Service, RequestArgs, Uploads)
 
 
 def command(function: F) -> F:

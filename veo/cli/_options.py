@@ -135,8 +135,10 @@ class Service:
         return cls(**{field.name: options.pop(field.name) for field in attrs.fields(cls)})
 
     @contextmanager
-    def options(self) -> Iterator[dict[str, Any]]:
-        """Client options for the real service, or for an embedded mock kept running."""
+    def options(self, *, fetch_images: bool = False) -> Iterator[dict[str, Any]]:
+        """Client options for the real service, or for an embedded mock kept running
+        (which fetches the images of each create with ``fetch_images``, as the service
+        does: images uploaded with ``--upload`` are tested end to end)."""
         if not self.mock:
             key = self._key()
             with contextlib.suppress(ConfigurationError):  # Veo() says what is wrong
@@ -149,7 +151,7 @@ class Service:
             raise needs_extra(exc, "--mock", "mock") from None
         lifecycle = Lifecycle(pace="time", pending_steps=1, running_steps=4)
         try:
-            server = MockServer(lifecycle=lifecycle)
+            server = MockServer(lifecycle=lifecycle, fetch_images=fetch_images)
         except MockSpecError as exc:
             raise ConfigurationError(f"--mock: {exc}") from None
         with server:
@@ -183,7 +185,9 @@ class Service:
         return self.base_url
 
     @contextmanager
-    def client(self) -> Iterator[Veo]:
-        """A ``Veo`` client on these options, closed (and any mock stopped) on exit."""
-        with self.options() as options, Veo(**options) as client:
+    def client(self, **extra: Any) -> Iterator[Veo]:
+        """A ``Veo`` client on these options (and ``extra``: an ``uploader``), closed
+        (and any mock stopped) on exit."""
+        fetch_images = extra.get("uploader") is not None
+        with self.options(fetch_images=fetch_images) as options, Veo(**options, **extra) as client:
             yield client

@@ -34,6 +34,7 @@ from veo._errors import (
     InvalidRequestError,
     NoVideoError,
     TaskFailedError,
+    UploadError,
     WaitTimeoutError,
 )
 from veo._models import VideoTask
@@ -95,7 +96,10 @@ EXIT_CODES = {
     ExitCode.OK: "success",
     ExitCode.ERROR: "any other error (a file exists, the disk is full, ...)",
     ExitCode.INVALID_INPUT: "invalid input (bad arguments, a broken rule); nothing was sent",
-    ExitCode.API_ERROR: "the service refused (bad key, no balance, rate limit) or was unreachable",
+    ExitCode.API_ERROR: (
+        "the service refused (bad key, no balance, rate limit) or was unreachable, or an "
+        "image could not be uploaded (--upload); nothing was created by the latter"
+    ),
     ExitCode.TASK_FAILED: (
         "the task failed or finished without a video (batch: a job failed); the error "
         "names the task"
@@ -117,7 +121,7 @@ def exit_code_for(error: BaseException) -> ExitCode:
         return ExitCode.TASK_FAILED
     if isinstance(error, WaitTimeoutError):
         return ExitCode.TIMEOUT
-    if isinstance(error, APIError):
+    if isinstance(error, APIError | UploadError):
         return ExitCode.API_ERROR
     return ExitCode.ERROR
 

@@ -20,6 +20,7 @@ import typer
 
 from veo._models import VideoRequest
 from veo.cli._output import stderr
+from veo.cli._uploads import held
 from veo_api.request_fields import FIELDS, RequestField
 
 __all__ = ["RequestArgs"]
@@ -116,12 +117,14 @@ class RequestArgs:
                 fields[field.name] = _value(field, given)
         return cls(prompt, fields)
 
-    def build(self) -> tuple[VideoRequest, dict[str, Any]]:
-        """Build and check the request; print warnings; return it with its exact body."""
+    def build(self, *, uploading: bool = False) -> tuple[VideoRequest, dict[str, Any]]:
+        """Build and check the request; print warnings; return it with its exact body.
+        ``uploading``: local images will be uploaded (``--upload``), and hold their places
+        in the body with a stand-in URL."""
         request = VideoRequest(self.prompt, **self.fields)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            body = request.to_body()
+            body = (held(request) if uploading else request).to_body()
         for warning in caught:
             stderr.print(f"warning: {warning.message}", markup=False)
         return request, body

@@ -12,13 +12,22 @@ import typer
 from veo._client import DEFAULT_WAIT_TIMEOUT
 from veo._errors import InvalidRequestError
 from veo._rules import Problem
-from veo.cli._batch import JOURNAL_NAME, Journal, Unrecorded, batch_lock, parse_batch, recorded_rows
+from veo.cli._batch import (
+    JOURNAL_NAME,
+    Job,
+    Journal,
+    Unrecorded,
+    batch_lock,
+    parse_batch,
+    recorded_rows,
+)
 from veo.cli._batch_run import batch_entries, batch_summary, run_jobs, spend_plan
 from veo.cli._command import command
 from veo.cli._options import JsonOpt, Service, TimeoutOpt
 from veo.cli._output import ExitCode, emit_json, safe_text, stderr
 from veo.cli._signals import answering_a_stop, asyncio_ctrl_c
 from veo.cli._steps import remembered
+from veo.cli._uploads import Uploads, planned
 
 
 @command
@@ -67,6 +76,7 @@ def batch(
         ),
     ] = False,
     service: Service,
+    uploads: Uploads,
     as_json: JsonOpt = False,
 ) -> None:
     """Run every request in a JSONL file; re-run the same command to resume.
@@ -74,7 +84,7 @@ def batch(
     Before the first create it says how many new (billed) videos the run creates, and
     on a terminal asks first (--yes does not ask).
     """
-    jobs, problems = parse_batch(file)
+    jobs, problems = parse_batch(file, uploading=uploads.upload is not None)
     if problems:
         for problem in problems:
             stderr.print(f"error: line {problem.line}: {safe_text(problem.message)}", markup=False)
@@ -93,6 +103,8 @@ def batch(
         for note in job.warnings:
             stderr.print(f"warning: line {job.line}: {safe_text(note)}", markup=False)
     if dry_run:
+        if uploads.upload is not None:
+            say_uploads(jobs, uploads)
         recorded = recorded_rows(out)
         spend_plan(
             jobs, recorded, out, resubmit_unknown, max_videos, overwrite, as_json, dry_run=True
@@ -139,7 +151,11 @@ def batch(
                         )
                     ]
                 )
-            with service.options() as options:
+            uploading = uploads.upload is not None
+            with (
+                uploads.uploader(False) as uploader,  # the batch's own bars show progress
+                service.options(fetch_images=uploading) as options,
+            ):
                 try:
                     with asyncio_ctrl_c():
                         unrecorded = asyncio.run(
@@ -147,7 +163,7 @@ def batch(
                                 jobs,
                                 journal,
                                 out,
-                                options,
+                                {**options, **uploader},
                                 concurrency,
                                 resubmit_unknown,
                                 timeout,
@@ -167,3 +183,15 @@ def batch(
         stderr.print("interrupted: re-run the same command to resume", markup=False)
         code = ExitCode.INTERRUPTED
     raise typer.Exit(int(code))
+
+
+def say_uploads(jobs: list[Job], uploads: Uploads) -> None:
+    """``--dry-run --upload``: each distinct local image the run would upload, once."""
+    seen: dict[str, str] = {}
+    for job in jobs:
+        for field, image in planned(job.request):
+            if image.sha256 not in seen:
+                seen[image.sha256] = f"line {job.line} {field}: {image.name}"
+                where = uploads.where(image)
+                stderr.print(f"would upload {seen[image.sha256]} to {where}", markup=False)
+    stderr.print(f"{len(seen)} image(s) to upload, each once", markup=False)

@@ -25,6 +25,7 @@ from veo.cli._options import (
 from veo.cli._output import emit_json, task_json
 from veo.cli._request import RequestArgs
 from veo.cli._steps import destination_of, finish, paid_for, recorded, remembered
+from veo.cli._uploads import Uploads, planned
 
 
 @command
@@ -46,13 +47,15 @@ def generate(
     ] = None,
     keep_video: KeepVideoOpt = False,
     service: Service,
+    uploads: Uploads,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a video, wait for it with a live status line, download it, print its path.
 
     Every task it creates is recorded in the task ledger first (veo tasks lists them).
     """
-    built, body = request.build()
+    built, body = request.build(uploading=uploads.upload is not None)
+    planned(built)  # every local image readable and of a kind the service takes
     DownloadTarget.preflight(out, overwrite=overwrite)
     show = not as_json
     ledger = remembered(service)
@@ -69,7 +72,11 @@ def generate(
             service=service.where(),
         )
 
-    with service.client() as client, recorded(client, record) as recorder:
+    with (
+        uploads.uploader(show) as uploading,
+        service.client(**uploading) as client,
+        recorded(client, record) as recorder,
+    ):
         with warnings.catch_warnings(), creating():
             warnings.simplefilter("ignore")  # already shown by build()
             task = client.create(built, on_created=remember)

@@ -1,0 +1,174 @@
+"""``--upload``: local images through the user's bucket, as a user runs the command
+(real processes; moto's S3 server on loopback; the mock fetching each image URL as the
+service does)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from veo.testing import MockServer
+
+from ..conftest import STORAGE_SECRET
+from .conftest import Run, only_json
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(100))
+WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + bytes(range(64))
+
+
+@pytest.fixture
+def upload_env(veo_env: dict[str, str], s3_env: dict[str, str]) -> dict[str, str]:
+    return {**veo_env, **s3_env}
+
+
+def objects(bucket: str) -> list[str]:
+    listed = boto3.client("s3").list_object_versions(Bucket=bucket)
+    return sorted(version["Key"] for version in listed.get("Versions", []))
+
+
+def shows_no_storage_secret(*texts: str) -> None:
+    for text in texts:
+        assert STORAGE_SECRET not in text
+        assert STORAGE_SECRET[6:18] not in text
+
+
+def test_generate_with_local_images_uploads_them_and_the_mock_fetches_them(
+    run_veo: Run, upload_env: dict[str, str], bucket: str, tmp_path: Path
+) -> None:
+    (tmp_path / "first.png").write_bytes(PNG)
+    (tmp_path / "last.jpg").write_bytes(JPEG)
+
+    result = run_veo(
+        "generate",
+        "--mock",
+        "--upload",
+        f"s3://{bucket}/in",
+        "--image",
+        "./first.png",
+        "--image",
+        "./last.jpg",
+        "--out",
+        "videos/",
+        "a cat",
+        "--json",
+        env=upload_env,
+    )
+
+    assert 0 == result.returncode, result.stderr
+    assert 2 == len(objects(bucket))
+    assert all(key.startswith("in/") for key in objects(bucket))
+    assert "succeeded" == only_json(result.stdout)["state"]  # the mock fetched both
+    assert Path(only_json(result.stdout)["path"]).exists()
+    shows_no_storage_secret(result.stdout, result.stderr)
+
+
+def test_a_text_file_as_an_image_exits_2_before_any_upload_or_create(
+    run_veo: Run, upload_env: dict[str, str], bucket: str, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    (tmp_path / "first.png").write_bytes(PNG)
+    (tmp_path / "pixel.png").write_text("a 1-pixel text file\n", encoding="utf-8")
+
+    result = run_veo(
+        "generate",
+        "--upload",
+        f"s3://{bucket}/in",
+        "--image",
+        "./first.png",
+        "--image",
+        "./pixel.png",
+        "a cat",
+        env=upload_env,
+    )
+
+    assert 2 == result.returncode, result.stderr
+    assert "image_urls[1]: pixel.png is not a PNG, JPEG, WebP image" in result.stderr
+    assert [] == objects(bucket)
+    assert 0 == veo_mock.state.tasks_created
+
+
+def test_a_local_image_without_upload_says_what_to_do(
+    run_veo: Run, veo_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+) -> None:
+    (tmp_path / "frame.png").write_bytes(PNG)
+
+    result = run_veo("generate", "--image", "frame.png", "a cat")
+
+    assert 2 == result.returncode
+    assert "--upload s3://bucket/prefix" in result.stderr
+    assert 0 == veo_mock.state.tasks_created
+
+
+def test_an_upload_that_fails_creates_nothing_and_names_the_cause(
+    run_veo: Run, upload_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+) -> None:
+    (tmp_path / "frame.png").write_bytes(PNG)
+
+    result = run_veo(
+        "generate",
+        "--upload",
+        "s3://no-such-bucket-at-all/in",
+        "--image",
+        "frame.png",
+        "a cat",
+        env=upload_env,
+    )
+
+    assert 3 == result.returncode, result.stderr
+    assert "the bucket 'no-such-bucket-at-all' does not exist" in result.stderr
+    assert "nothing was created" in result.stderr
+    assert 0 == veo_mock.state.tasks_created
+    shows_no_storage_secret(result.stdout, result.stderr)
+
+
+def test_a_batch_sharing_three_local_images_uploads_each_once(
+    run_veo: Run, upload_env: dict[str, str], bucket: str, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    boto3.client("s3").put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )  # every PUT is a version: a second upload of one image would show
+    veo_mock.state.fetch_images = True
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name, data in (("a.png", PNG), ("b.jpg", JPEG), ("c.webp", WEBP)):
+        (inputs / name).write_bytes(data)
+    lines = [
+        json.dumps({"prompt": f"scene {n}", "image_urls": [["a.png", "b.jpg", "c.webp"][n % 3]]})
+        for n in range(100)
+    ]
+    (inputs / "jobs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["batch", "inputs/jobs.jsonl", "--out", "videos", "--upload", f"s3://{bucket}/in"]
+
+    dry = run_veo(*args, "--dry-run", env=upload_env)
+    result = run_veo(*args, "--concurrency", "25", "--json", env=upload_env, timeout=180)
+
+    assert 0 == dry.returncode, dry.stderr
+    assert "3 image(s) to upload, each once" in dry.stderr
+    assert 0 == result.returncode, result.stderr
+    assert 100 == len(only_json(result.stdout)["done"])
+    assert 3 == len(objects(bucket))
+    assert 100 == veo_mock.state.tasks_created
+    ledger = Path(upload_env["VEO_HOME"]) / "tasks.sqlite3"
+    journal = tmp_path / "videos" / "veo-batch.sqlite3"
+    assert journal.exists()
+    stored = [path.read_bytes().decode("latin-1") for path in (ledger, journal) if path.exists()]
+    shows_no_storage_secret(dry.stderr, result.stdout, result.stderr, *stored)
+
+
+def test_without_the_extra_one_line_names_the_pip_install(
+    run_veo: Run, veo_env: dict[str, str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "boto3.py").write_text("raise ModuleNotFoundError('no', name='boto3')\n")
+    (tmp_path / "frame.png").write_bytes(PNG)
+    env = {**veo_env, "PYTHONPATH": str(blocker)}
+
+    result = run_veo("generate", "--upload", "s3://b/in", "--image", "frame.png", "a", env=env)
+
+    assert 2 == result.returncode, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith("needs the s3 extra: pip install 'duomi-veo[s3]'")
