@@ -1,7 +1,7 @@
 """``--upload s3://bucket/prefix`` (or ``VEO_UPLOAD``): where local images go first.
 
-The service fetches images from public URLs only. With an upload location, ``--image
-./frame.png`` (and a batch line's local paths, relative to the batch file) is read,
+The service fetches images from public URLs only. With an upload location, a local file
+given to ``--image`` (and a batch line's local paths, relative to the batch file) is read,
 checked, uploaded to the bucket (``veo.S3Uploader``: once per content, a presigned
 link) and sent as that URL; without one, a local image is refused before anything is
 sent, saying so. ``veo validate`` and ``veo batch --dry-run`` say what would be
