@@ -573,6 +573,9 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             (``AsyncVeo``: ``veo.DefaultAioHttpClient``) with httpx's arguments.
         sleep: the function used for every pause (retries, polling); tests pass a fake.
         clock: the monotonic clock for deadlines; tests pass a fake.
+        uploader: turns local images in ``image_urls`` (a ``Path``, a path string, bytes)
+            into URLs before a create (``veo.S3Uploader``, or any ``veo.Uploader``);
+            without one a local image is refused.
 
     Raises:
         ConfigurationError: no key, a key that cannot be sent, or an unsafe base URL.
