@@ -18,6 +18,7 @@ Output shown in the docs is illustrative and not compared; exit codes are.
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import os
 import re
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 RUN = {"console", "python", "pycon"}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 SERVERS = ("python -m veo.mock", "veo mock", "make mock")
 
 
@@ -79,20 +81,42 @@ def mock() -> Iterator[MockServer]:
         yield server
 
 
+@pytest.fixture
+def s3_bucket_of_the_docs(s3_env: dict[str, str]) -> str:
+    import boto3
+
+    client = boto3.client("s3")
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+        client.create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
 @pytest.fixture(scope="module")
 def wheels(wheel: Path) -> Path:
     return wheel.parent
 
 
+BUCKET = "my-bucket"
+"""The bucket the docs' upload examples name, on the tests' S3 endpoint."""
+IMAGES = {"first.png": PNG, "last.png": PNG}
+"""The local images the docs' examples name, in the reader's directory."""
+
+
 @pytest.fixture
-def reader(mock: MockServer, tmp_path: Path) -> dict[str, str]:
+def reader(
+    mock: MockServer, tmp_path: Path, s3_env: dict[str, str], s3_bucket_of_the_docs: str
+) -> dict[str, str]:
     """A reader's shell: the project's tools on PATH, the mock as the service, a task of
-    theirs in ``TASK_ID``, and the batch file the CLI page shows."""
+    theirs in ``TASK_ID``, the batch file the CLI page shows, the images the examples
+    upload, and their bucket (on the tests' S3 endpoint, credentials in the
+    environment)."""
     cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     (tmp_path / "prompts.jsonl").write_text(
         FENCE.search(cli[cli.index("```jsonl") :]).group(2),  # type: ignore[union-attr]
         encoding="utf-8",
     )
+    for name, data in IMAGES.items():
+        (tmp_path / name).write_bytes(data)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUOMI_")}
     bin_dir = str(Path(sys.executable).parent)
     env.update(
