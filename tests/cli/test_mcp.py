@@ -5,6 +5,7 @@ try to leave the output directory, and the key in no result."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -17,7 +18,6 @@ from typing import Any
 import anyio
 import pytest
 
-from veo.mock import Lifecycle
 from veo.testing import MockServer
 from veo_api.request_fields import FIELDS
 
@@ -167,35 +167,42 @@ def test_a_filename_that_leaves_the_output_directory_is_refused(
 
 
 def test_a_cancelled_wait_keeps_the_paid_task_and_other_calls_go_on_meanwhile(
-    mcp_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+    mcp_env: dict[str, str], tmp_path: Path
 ) -> None:
-    veo_mock.state.lifecycle = Lifecycle(pace="time", pending_steps=60, running_steps=60)
-
+    # The embedded mock takes some 5 s a video: the call is cancelled once its first
+    # progress notification came, after another call was answered meanwhile.
     async def cancel() -> None:
-        async with veo_mcp(mcp_env, tmp_path) as session:
-            answered_meanwhile: list[float] = []
+        async with veo_mcp(mcp_env, tmp_path, "--mock") as session:
+            waiting = anyio.Event()
 
-            async def list_while_waiting() -> None:
-                while not veo_mock.state.requests_per_route()["get"]:
-                    await anyio.sleep(0.05)
+            async def notified(done: float, total: float | None, message: str | None) -> None:
+                waiting.set()
+
+            async with anyio.create_task_group() as group:
+                arguments = {"prompt": "a slow cat"}
+                group.start_soon(
+                    functools.partial(
+                        session.call_tool,
+                        "generate_video",
+                        arguments,
+                        progress_callback=notified,
+                    )
+                )
+                with anyio.fail_after(30):
+                    await waiting.wait()
                 started = time.monotonic()
-                await session.call_tool("list_video_tasks", {})
-                answered_meanwhile.append(time.monotonic() - started)
-
-            with anyio.move_on_after(20) as scope:
-                async with anyio.create_task_group() as group:
-                    group.start_soon(list_while_waiting)
-                    with anyio.move_on_after(4):
-                        await session.call_tool("generate_video", {"prompt": "a slow cat"})
-                    group.cancel_scope.cancel()
-            assert not scope.cancelled_caught
+                meanwhile = tool_result(await session.call_tool("list_video_tasks", {}))["tasks"]
+                answered_in = time.monotonic() - started
+                group.cancel_scope.cancel()
             await anyio.sleep(0.5)
-            tasks = tool_result(await session.call_tool("list_video_tasks", {}))["tasks"]
+            after = tool_result(await session.call_tool("list_video_tasks", {}))["tasks"]
 
-        (task_id,) = veo_mock.state.tasks
-        assert [task_id] == [task["id"] for task in tasks]
-        assert answered_meanwhile[0] < 2
-        assert "was paid for and stays recorded" in (tmp_path / "server.log").read_text()
+        assert 1 == len(meanwhile)
+        assert answered_in < 2
+        assert [meanwhile[0]["id"]] == [task["id"] for task in after]
+        assert not list((tmp_path / "videos").glob("*.mp4"))
+        log = (tmp_path / "server.log").read_text(encoding="utf-8")
+        assert f"task {meanwhile[0]['id']} was paid for and stays recorded" in log
 
     anyio.run(cancel)
 
