@@ -42,16 +42,14 @@ FORMS = {
 }
 
 
-@pytest.fixture(params=list(FORMS))
+@pytest.fixture
 def echoing(
-    request: pytest.FixtureRequest,
     veo_mock: MockServer,
     veo_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[RewritingService]:
     monkeypatch.setattr(veo_mock.state, "api_keys", frozenset({KEY}))
     with RewritingService(veo_mock.url, echo_the_key) as service:
-        service.text = FORMS[request.param]
         service.echo_header = "X-Echo"
         veo_env.update(DUOMI_BASE_URL=service.url, DUOMI_API_KEY=KEY, VEO_HOME="home")
         yield service
@@ -95,6 +93,24 @@ def test_no_output_of_a_run_shows_the_echoed_key(
     for path in files_under(tmp_path):  # names, the ledger, the journal, the videos
         shows_no_key(str(path.relative_to(tmp_path)))
         if path.suffix != ".mp4" and path.name != "jobs.jsonl":
+            shows_no_key(path.read_bytes().decode("utf-8", errors="replace"))
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_the_key_echoed_in_each_form_json_allows_is_shown_in_none(
+    run_veo: Run, echoing: RewritingService, tmp_path: Path, form: str
+) -> None:
+    # Every output above, for the plain form; each form here through one run that
+    # reads, prints, stores and names a file after the answers (-vv: the log lines too).
+    echoing.text = FORMS[form]
+
+    result = run_veo("-vv", "generate", "a cat", "--out", "videos/", "--json")
+
+    assert 0 == result.returncode, result.stderr
+    shows_no_key(result.stdout, result.stderr)
+    for path in files_under(tmp_path):
+        shows_no_key(str(path.relative_to(tmp_path)))
+        if path.suffix != ".mp4":
             shows_no_key(path.read_bytes().decode("utf-8", errors="replace"))
 
 
