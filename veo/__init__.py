@@ -24,7 +24,7 @@ from veo._models import GenerationResult, TaskState, VideoRequest, VideoTask
 from veo._polling import PollSchedule
 from veo._retry import RetryPolicy
 from veo._rules import Problem
-from veo._s3 import S3Uploader
+from veo._s3 import S3Destination, S3Uploader
 from veo._transport import DefaultHttpxClient
 from veo._version import __version__ as __version__
 from veo_api.models import AspectRatio, GenerationType
@@ -46,6 +46,7 @@ __all__ = [
     "PollSchedule",
     "Problem",
     "RetryPolicy",
+    "S3Destination",
     "S3Uploader",
     "TaskState",
     "Uploader",

@@ -22,12 +22,22 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Self,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
 import attrs
 import httpx
 
-from veo._download import ByteProgress, DownloadTarget, video_source
+from veo._download import ByteProgress, DownloadTarget, safe_filename, video_source
 from veo._errors import (
     APIError,
     APITimeoutError,
@@ -57,6 +67,7 @@ from veo._operations import CREATE, GET_TASK
 from veo._polling import PollSchedule, ProgressCallback, WaitLoop
 from veo._retry import Retries, RetryPolicy
 from veo._rules import Problem, check_http_url, is_loopback_host, task_id_problem
+from veo._s3 import ObjectTarget, S3Destination
 from veo._secret import Secret, calling_with, check_key
 from veo._transport import (
     CALL_REMAINING,
@@ -533,10 +544,17 @@ class _BaseClient(Generic[HttpT, SleepT]):
         )
 
     def _download_target(
-        self, task_or_url: VideoTask | str, dest: str | os.PathLike[str], overwrite: bool
-    ) -> tuple[httpx.Request, DownloadTarget]:
+        self,
+        task_or_url: VideoTask | str,
+        dest: str | os.PathLike[str] | S3Destination,
+        overwrite: bool,
+    ) -> tuple[httpx.Request, DownloadTarget | ObjectTarget]:
         url, stem, task_id = video_source(task_or_url)
-        target = DownloadTarget(dest, stem, overwrite=overwrite, task_id=task_id)
+        target: DownloadTarget | ObjectTarget
+        if isinstance(dest, S3Destination):
+            target = dest.target(safe_filename(stem), overwrite=overwrite, task_id=task_id)
+        else:
+            target = DownloadTarget(dest, stem, overwrite=overwrite, task_id=task_id)
         return self._download_request(url), target
 
 
@@ -657,10 +675,10 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
     def _save(
         self,
         request: httpx.Request,
-        target: DownloadTarget,
+        target: DownloadTarget | ObjectTarget,
         on_progress: ByteProgress | None,
         attempt: int,
-    ) -> Path:
+    ) -> Path | str:
         exchange = self._exchange(Deadline(None), video=True, attempt=attempt)
         with exchange.boundary(), target.attempt() as sink:
             self._take_slot(exchange.deadline)
@@ -789,7 +807,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 return step
             self._sleep(step)
 
-    @_shown_redacted
+    @overload
     def download(
         self,
         task_or_url: VideoTask | str,
@@ -797,12 +815,33 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         *,
         overwrite: bool = False,
         on_progress: ByteProgress | None = None,
-    ) -> Path:
+    ) -> Path: ...
+
+    @overload
+    def download(
+        self,
+        task_or_url: VideoTask | str,
+        dest: S3Destination,
+        *,
+        overwrite: bool = False,
+        on_progress: ByteProgress | None = None,
+    ) -> str: ...
+
+    def download(
+        self,
+        task_or_url: VideoTask | str,
+        dest: str | os.PathLike[str] | S3Destination = ".",
+        *,
+        overwrite: bool = False,
+        on_progress: ByteProgress | None = None,
+    ) -> Path | str:
         """Save the video; return its path. The file is whole or absent.
 
         ``dest`` is a file path or an existing directory (the name is then derived
-        safely from the task id). The video host never receives the API key. An MP4
-        that ends inside a box (a connection cut with no length to tell) is refused.
+        safely from the task id), or a ``veo.S3Destination`` (an object in a bucket,
+        whole or absent too; its ``s3://`` URL is returned). The video host never
+        receives the API key. An MP4 that ends inside a box (a connection cut with no
+        length to tell) is refused.
 
         Raises:
             DestinationExistsError: the file exists and ``overwrite`` is False (no
@@ -814,6 +853,16 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
             DownloadError: the body was short, long or cut, or the disk refused it
                 (``.errno``); no temporary file is left behind.
         """
+        return self._download(task_or_url, dest, overwrite, on_progress)
+
+    @_shown_redacted
+    def _download(
+        self,
+        task_or_url: VideoTask | str,
+        dest: str | os.PathLike[str] | S3Destination,
+        overwrite: bool,
+        on_progress: ByteProgress | None,
+    ) -> Path | str:
         built, target = self._download_target(task_or_url, dest, overwrite)
         try:
             return self._retrying(
@@ -925,10 +974,10 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
     async def _save(
         self,
         request: httpx.Request,
-        target: DownloadTarget,
+        target: DownloadTarget | ObjectTarget,
         on_progress: ByteProgress | None,
         attempt: int,
-    ) -> Path:
+    ) -> Path | str:
         exchange = self._exchange(Deadline(None), video=True, attempt=attempt)
         with (
             exchange.boundary(),
@@ -1029,7 +1078,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
                 return step
             await self._sleep(step)
 
-    @_shown_redacted
+    @overload
     async def download(
         self,
         task_or_url: VideoTask | str,
@@ -1037,8 +1086,37 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         *,
         overwrite: bool = False,
         on_progress: ByteProgress | None = None,
-    ) -> Path:
+    ) -> Path: ...
+
+    @overload
+    async def download(
+        self,
+        task_or_url: VideoTask | str,
+        dest: S3Destination,
+        *,
+        overwrite: bool = False,
+        on_progress: ByteProgress | None = None,
+    ) -> str: ...
+
+    async def download(
+        self,
+        task_or_url: VideoTask | str,
+        dest: str | os.PathLike[str] | S3Destination = ".",
+        *,
+        overwrite: bool = False,
+        on_progress: ByteProgress | None = None,
+    ) -> Path | str:
         """Same as ``Veo.download``, but async."""
+        return await self._download(task_or_url, dest, overwrite, on_progress)
+
+    @_shown_redacted
+    async def _download(
+        self,
+        task_or_url: VideoTask | str,
+        dest: str | os.PathLike[str] | S3Destination,
+        overwrite: bool,
+        on_progress: ByteProgress | None,
+    ) -> Path | str:
         built, target = self._download_target(task_or_url, dest, overwrite)
         try:
             return await self._retrying(

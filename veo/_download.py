@@ -305,16 +305,14 @@ def _refuse_existing(path: Path, overwrite: bool, task_id: str | None = None) ->
         raise DestinationExistsError(str(path), task_id=task_id)
 
 
-class _Sink(contextlib.AbstractContextManager["_Sink"]):
-    """Receives the bytes of one attempt (see ``DownloadTarget.attempt``)."""
+class Received(contextlib.AbstractContextManager["Received"]):
+    """What every sink checks of the bytes of one attempt, wherever they go: the
+    expected length, the count, the MP4 box table, the progress callback; chunks are
+    kept until the sink writes them (``write_kept``). A sink is a ``with`` block that
+    discards the attempt unless ``finish`` put it in place."""
 
-    def __init__(self, handle: IO[bytes], temporary: Path, target: DownloadTarget) -> None:
-        self._handle = handle
-        self._temporary = temporary
-        self._target = target
+    def __init__(self) -> None:
         self._mp4 = Mp4Check()
-        self._fd = handle.fileno()
-        self._written_back = 0  # bytes handed to start_writeback so far
         self._kept: list[bytes] = []  # received, not yet written
         self._kept_bytes = 0
         self.expected: int | None = None
@@ -332,12 +330,12 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
             on_progress(0, self.expected)
 
     def write(self, chunk: bytes) -> None:
-        """Append a chunk to the temporary file."""
+        """Take a chunk and write it."""
         self.keep(chunk)
         self.write_kept()
 
     def keep(self, chunk: bytes) -> bool:
-        """Take a chunk without touching the disk, for :meth:`write_kept`; True once
+        """Take a chunk without writing it, for :meth:`write_kept`; True once
         ``KEEP_STEP`` bytes wait (``AsyncVeo`` then writes them in a worker thread)."""
         self._kept.append(chunk)
         self._kept_bytes += len(chunk)
@@ -348,10 +346,56 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
         return self._kept_bytes >= KEEP_STEP
 
     def write_kept(self) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> Path | str:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        raise NotImplementedError
+
+    def taken(self) -> list[bytes]:
+        """The kept chunks, handed over to be written (and forgotten here)."""
+        kept, self._kept, self._kept_bytes = self._kept, [], 0
+        return kept
+
+    def check_whole(self, where: str, task_id: str | None) -> None:
+        """Raise unless every byte arrived.
+
+        Raises:
+            DownloadError: fewer or more bytes than ``Content-Length`` said, or an MP4
+                that ends inside a box (a connection cut without a length to tell).
+        """
+        if self.expected is not None and self.received != self.expected:
+            raise DownloadError(
+                f"incomplete download: received {self.received} of {self.expected} bytes",
+                path=where,
+                task_id=task_id,
+            )
+        problem = self._mp4.problem()
+        if problem is not None:
+            raise DownloadError(
+                f"incomplete download: {problem} after {self.received} bytes",
+                path=where,
+                task_id=task_id,
+            )
+
+
+class _Sink(Received):
+    """Receives the bytes of one attempt into a temporary file (see
+    ``DownloadTarget.attempt``)."""
+
+    def __init__(self, handle: IO[bytes], temporary: Path, target: DownloadTarget) -> None:
+        super().__init__()
+        self._handle = handle
+        self._temporary = temporary
+        self._target = target
+        self._fd = handle.fileno()
+        self._written_back = 0  # bytes handed to start_writeback so far
+
+    def write_kept(self) -> None:
         """Write the kept chunks to the temporary file."""
-        self._handle.writelines(self._kept)
-        self._kept.clear()
-        self._kept_bytes = 0
+        self._handle.writelines(self.taken())
         if self.received - self._written_back >= WRITEBACK_STEP:
             self._handle.flush()
             start_writeback(self._fd, self._written_back, self.received - self._written_back)
@@ -369,19 +413,7 @@ class _Sink(contextlib.AbstractContextManager["_Sink"]):
         """
         self.write_kept()
         target = self._target
-        if self.expected is not None and self.received != self.expected:
-            raise DownloadError(
-                f"incomplete download: received {self.received} of {self.expected} bytes",
-                path=str(target.path),
-                task_id=target.task_id,
-            )
-        problem = self._mp4.problem()
-        if problem is not None:
-            raise DownloadError(
-                f"incomplete download: {problem} after {self.received} bytes",
-                path=str(target.path),
-                task_id=target.task_id,
-            )
+        self.check_whole(str(target.path), target.task_id)
         self._handle.flush()
         os.fsync(self._handle.fileno())
         if os.name == "nt":  # Windows renames no open file

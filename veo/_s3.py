@@ -15,22 +15,27 @@ The API key never goes near the storage; no storage secret is in any message.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from veo._errors import ConfigurationError, UploadError
+from veo._download import Received
+from veo._errors import ConfigurationError, DestinationExistsError, DownloadError, UploadError
 from veo._images import LocalImage
 
-__all__ = ["DEFAULT_EXPIRY", "S3Uploader", "parse_location"]
+__all__ = ["DEFAULT_EXPIRY", "S3Destination", "S3Uploader", "parse_location"]
 
 DEFAULT_EXPIRY = 24 * 3600.0
 """Seconds a presigned image URL stays valid: long enough for a slow queue."""
 MAX_EXPIRY = 7 * 24 * 3600.0
 """The longest a SigV4 presigned URL may live."""
-MISSING_EXTRA = "veo.S3Uploader needs the s3 extra: pip install 'duomi-veo[s3]'"
+MISSING_EXTRA = "the S3 support needs the s3 extra: pip install 'duomi-veo[s3]'"
+PART_BYTES = 8 * 1024 * 1024
+"""Bytes of each part a video is uploaded in (S3 takes 5 MiB to 5 GiB; the last smaller)."""
 
 
 def parse_location(location: str) -> tuple[str, str]:
@@ -82,17 +87,7 @@ class S3Uploader:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.expires = expires
         self.on_progress = on_progress
-        if client is None:
-            try:
-                import boto3
-                from botocore.config import Config
-            except ModuleNotFoundError:
-                raise ConfigurationError(MISSING_EXTRA) from None
-            config = Config(signature_version="s3v4", retries={"mode": "standard"})
-            # A session of its own: the environment as it is now, not as boto3's
-            # default session cached it when something first used it.
-            client = boto3.session.Session().client("s3", config=config)
-        self._client = client
+        self._client = client if client is not None else environment_client()
         self._stored: set[str] = set()  # keys known to be in the bucket
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -165,41 +160,32 @@ class S3Uploader:
 
     def _failed(self, image: LocalImage, exc: Exception) -> UploadError:
         """One line for a storage failure: what went wrong, where, and what to do."""
-        from botocore.exceptions import (
-            ClientError,
-            EndpointConnectionError,
-            NoCredentialsError,
-            PartialCredentialsError,
-        )
-
-        where = f"s3://{self.bucket}/{self.prefix}"
-        code = _code(exc) if isinstance(exc, ClientError) else ""
-        cause = getattr(exc, "__cause__", None) or getattr(exc, "__context__", None)
-        if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-            reason = (
-                "no storage credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
-                "AWS_PROFILE"
-            )
-        elif code in ("NoSuchBucket", "404"):
-            reason = f"the bucket {self.bucket!r} does not exist (there, with these credentials)"
-        elif code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-            reason = (
-                f"the storage refused it ({code}): check the credentials and the bucket's policy"
-            )
-        elif isinstance(exc, EndpointConnectionError) or _unreachable(exc, cause):
-            reason = f"the storage could not be reached, or hung up ({type(exc).__name__})"
-        elif code:
-            reason = f"the storage answered {code}"
-        else:
-            reason = f"{type(exc).__name__}: {exc}"
         return UploadError(
-            f"{image.name}: could not be uploaded to {where}: {reason}; nothing was created",
+            f"{image.name}: could not be uploaded to s3://{self.bucket}/{self.prefix}: "
+            f"{_reason(exc, self.bucket)}; nothing was created",
             name=image.name,
         )
 
 
+def environment_client() -> Any:
+    """A boto3 S3 client configured from the environment as it is now (a session of
+    its own, not boto3's default one, which caches what it first saw).
+
+    Raises:
+        ConfigurationError: the ``s3`` extra is missing (one line naming the install).
+    """
+    try:
+        import boto3
+        from botocore.config import Config
+    except ModuleNotFoundError:
+        raise ConfigurationError(MISSING_EXTRA) from None
+    config = Config(signature_version="s3v4", retries={"mode": "standard"})
+    return boto3.session.Session().client("s3", config=config)
+
+
 def _code(exc: Any) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
 
 
 def _unreachable(exc: Exception, cause: object) -> bool:
@@ -209,3 +195,235 @@ def _unreachable(exc: Exception, cause: object) -> bool:
 
     connection = (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError)
     return isinstance(exc, connection) or isinstance(cause, connection)
+
+
+class S3Destination:
+    """Where ``download`` puts a video when it is not a local path: an object in
+    S3-compatible storage, written as files are, whole or absent.
+
+    The video streams into a multipart upload (parts of ``PART_BYTES``); only its
+    completion makes the object appear under its key, so a download cut short, refused
+    by the checks (length, MP4 boxes) or interrupted leaves nothing under the key (the
+    upload is aborted; after ``kill -9``, an incomplete upload that a bucket lifecycle
+    rule removes, never a partial object). An existing key is refused unless
+    ``overwrite``, before any request and again at completion (``If-None-Match``).
+
+    Args:
+        location: ``s3://bucket/prefix/`` (the key is the prefix and a name made from
+            the task id, as in a local directory) or ``s3://bucket/key.mp4``.
+        client: a ``boto3`` S3 client of your own; by default one from the environment.
+    """
+
+    def __init__(self, location: str, *, client: Any = None) -> None:
+        self.bucket, prefix = parse_location(location)
+        self.key = None if location.endswith("/") or not prefix else prefix.rstrip("/")
+        self.prefix = prefix if self.key is None else ""
+        self._client = client if client is not None else environment_client()
+
+    def __repr__(self) -> str:
+        return f"S3Destination({self.url(self.key or self.prefix)!r})"
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def preflight(self, *, overwrite: bool, task_id: str | None = None) -> None:
+        """Check, before paying for a video, that it could be stored here: the bucket
+        answers, and a named key does not exist unless ``overwrite``.
+
+        Raises:
+            DestinationExistsError: the key exists and ``overwrite`` is False.
+            DownloadError: the bucket cannot be reached or written (no such bucket,
+                no credentials); naming it.
+        """
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+            if self.key is not None and not overwrite and self._exists(self.key):
+                raise DestinationExistsError(self.url(self.key), task_id=task_id)
+        except (DestinationExistsError, ConfigurationError):
+            raise
+        except Exception as exc:
+            raise self.failed(exc, self.url(self.key or self.prefix), task_id) from None
+
+    def target(self, name: str, *, overwrite: bool, task_id: str | None) -> ObjectTarget:
+        """The object one download writes (``name``: the file name made from the task
+        id, when the location is a prefix).
+
+        Raises:
+            DestinationExistsError: the object exists and ``overwrite`` is False.
+        """
+        key = self.key if self.key is not None else f"{self.prefix}{name}"
+        target = ObjectTarget(self, key, overwrite=overwrite, task_id=task_id)
+        if not overwrite:
+            try:
+                exists = self._exists(key)
+            except Exception as exc:
+                raise self.failed(exc, target.path, task_id) from None
+            if exists:
+                raise DestinationExistsError(target.path, task_id=task_id)
+        return target
+
+    def _exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def failed(self, exc: Exception, where: str, task_id: str | None) -> DownloadError:
+        """A storage failure as a ``DownloadError`` (not retried: ``errno`` EIO)."""
+        if isinstance(exc, DownloadError):
+            return exc
+        reason = _reason(exc, self.bucket)
+        return DownloadError(
+            f"cannot write {where}: {reason}", path=where, errno=errno.EIO, task_id=task_id
+        )
+
+
+class ObjectTarget:
+    """One object a download writes (``S3Destination.target``)."""
+
+    def __init__(
+        self, destination: S3Destination, key: str, *, overwrite: bool, task_id: str | None
+    ) -> None:
+        self.destination = destination
+        self.key = key
+        self.path = destination.url(key)
+        self.overwrite = overwrite
+        self.task_id = task_id
+        self._open: set[str] = set()  # multipart uploads begun, not completed or aborted
+
+    def attempt(self) -> ObjectSink:
+        """One try: a new multipart upload, in a ``with`` block that aborts it unless
+        ``finish`` completed it.
+
+        Raises:
+            DownloadError: the storage refused to begin it.
+        """
+        client = self.destination._client
+        try:
+            upload = client.create_multipart_upload(
+                Bucket=self.destination.bucket, Key=self.key, ContentType="video/mp4"
+            )["UploadId"]
+        except Exception as exc:
+            raise self.destination.failed(exc, self.path, self.task_id) from None
+        self._open.add(upload)
+        return ObjectSink(self, upload)
+
+    def abort(self, upload: str) -> None:
+        """Abort a multipart upload, whatever the storage says (it may be gone)."""
+        self._open.discard(upload)
+        with contextlib.suppress(Exception):
+            self.destination._client.abort_multipart_upload(
+                Bucket=self.destination.bucket, Key=self.key, UploadId=upload
+            )
+
+    def discard(self) -> None:
+        """Abort what no attempt completed or aborted (a stop between its beginning
+        and the ``with`` block)."""
+        for upload in list(self._open):
+            self.abort(upload)
+
+    def sweep(self) -> None:
+        """Nothing to sweep: an incomplete upload is never an object under the key."""
+
+
+class ObjectSink(Received):
+    """Receives the bytes of one attempt into a multipart upload."""
+
+    def __init__(self, target: ObjectTarget, upload: str) -> None:
+        super().__init__()
+        self._target = target
+        self._upload = upload
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._parts: list[dict[str, Any]] = []
+
+    def write_kept(self) -> None:
+        """Buffer the kept chunks; send a part once ``PART_BYTES`` wait."""
+        for chunk in self.taken():
+            self._buffer.append(chunk)
+            self._buffered += len(chunk)
+        if self._buffered >= PART_BYTES:
+            self._send_part()
+
+    def _send_part(self) -> None:
+        target = self._target
+        data = b"".join(self._buffer)
+        self._buffer, self._buffered = [], 0
+        number = len(self._parts) + 1
+        try:
+            answer = target.destination._client.upload_part(
+                Bucket=target.destination.bucket,
+                Key=target.key,
+                UploadId=self._upload,
+                PartNumber=number,
+                Body=data,
+            )
+        except Exception as exc:
+            raise target.destination.failed(exc, target.path, target.task_id) from None
+        self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
+
+    def finish(self) -> str:
+        """Check the bytes, send the last part and complete the upload: the object
+        appears, whole, under its key. Its ``s3://`` URL.
+
+        Raises:
+            DownloadError: the bytes were short, long or cut (see ``Received``), or the
+                storage refused.
+            DestinationExistsError: the key appeared meanwhile and overwrite is off.
+        """
+        self.write_kept()
+        target = self._target
+        self.check_whole(target.path, target.task_id)
+        self._send_part()  # the last (the only one, for a short video), maybe small
+        condition = {} if target.overwrite else {"IfNoneMatch": "*"}
+        try:
+            target.destination._client.complete_multipart_upload(
+                Bucket=target.destination.bucket,
+                Key=target.key,
+                UploadId=self._upload,
+                MultipartUpload={"Parts": self._parts},
+                **condition,
+            )
+        except Exception as exc:
+            if _code(exc) in ("PreconditionFailed", "412"):
+                raise DestinationExistsError(target.path, task_id=target.task_id) from None
+            raise target.destination.failed(exc, target.path, target.task_id) from None
+        target._open.discard(self._upload)
+        self.finished = True
+        return target.path
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        if exc is not None or not self.finished:
+            self.discard()
+
+    def discard(self) -> None:
+        """Abort the upload: nothing appears under the key."""
+        self._target.abort(self._upload)
+
+
+def _reason(exc: Exception, bucket: str) -> str:
+    """Why the storage failed, in a few words, never with a secret."""
+    from botocore.exceptions import (
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+
+    code = _code(exc)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return (
+            "no storage credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+            "AWS_PROFILE"
+        )
+    if code in ("NoSuchBucket", "404"):
+        return f"the bucket {bucket!r} does not exist (there, with these credentials)"
+    if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+        return f"the storage refused it ({code}): check the credentials and bucket policy"
+    if isinstance(exc, EndpointConnectionError) or _unreachable(exc, exc.__cause__):
+        return f"the storage could not be reached, or hung up ({type(exc).__name__})"
+    return f"the storage answered {code}" if code else f"{type(exc).__name__}: {exc}"

@@ -139,7 +139,7 @@ def test_without_the_extra_one_line_names_the_pip_install(
     with pytest.raises(veo.ConfigurationError) as info:
         veo.S3Uploader("s3://bucket/in")
 
-    assert "veo.S3Uploader needs the s3 extra: pip install 'duomi-veo[s3]'" == str(info.value)
+    assert "the S3 support needs the s3 extra: pip install 'duomi-veo[s3]'" == str(info.value)
 
 
 def test_the_mock_fetches_uploaded_images_through_their_presigned_urls(

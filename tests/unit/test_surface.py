@@ -47,6 +47,7 @@ PUBLIC = [
     "RateLimitError",
     "RequestTimeoutError",
     "RetryPolicy",
+    "S3Destination",
     "S3Uploader",
     "TaskFailedError",
     "TaskState",

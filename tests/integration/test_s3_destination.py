@@ -1,0 +1,97 @@
+"""``download`` into a bucket (``veo.S3Destination``) against a real S3 API on
+loopback (moto's server): the object is whole or absent, an existing key is refused
+unless overwrite, and a failed download leaves no object and no open upload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+import veo
+from veo.mock import Lifecycle, parse_rule
+from veo.testing import MockServer
+
+from ..helpers import is_playable_mp4
+
+MakeClient = Callable[..., Any]
+
+
+def finished(client: Any, veo_mock: MockServer) -> veo.VideoTask:
+    veo_mock.state.lifecycle = Lifecycle(pending_steps=0, running_steps=0)
+    return client.wait(client.create("a cat"), timeout=10)  # type: ignore[no-any-return]
+
+
+def keys(bucket: str) -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket)
+    return sorted(entry["Key"] for entry in listed.get("Contents", []))
+
+
+def open_uploads(bucket: str) -> list[str]:
+    listed = boto3.client("s3").list_multipart_uploads(Bucket=bucket)
+    return [upload["Key"] for upload in listed.get("Uploads", [])]
+
+
+def test_a_video_goes_to_its_key_whole(
+    make_client: MakeClient, veo_mock: MockServer, bucket: str
+) -> None:
+    client = make_client()
+    task = finished(client, veo_mock)
+
+    location = client.download(task, veo.S3Destination(f"s3://{bucket}/out/"))
+
+    assert f"s3://{bucket}/out/{task.id}.mp4" == location
+    assert [f"out/{task.id}.mp4"] == keys(bucket)
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=f"out/{task.id}.mp4")
+    assert is_playable_mp4(body["Body"].read())
+    assert "video/mp4" == body["ContentType"]
+    assert [] == open_uploads(bucket)
+
+
+def test_an_existing_key_is_refused_before_any_request_unless_overwrite(
+    make_client: MakeClient, veo_mock: MockServer, bucket: str
+) -> None:
+    boto3.client("s3").put_object(Bucket=bucket, Key="mine.mp4", Body=b"mine")
+    client = make_client()
+    task = finished(client, veo_mock)
+    destination = veo.S3Destination(f"s3://{bucket}/mine.mp4")
+    videos_before = veo_mock.state.requests_per_route()["video"]
+
+    with pytest.raises(veo.DestinationExistsError):
+        client.download(task, destination)
+    untouched = boto3.client("s3").get_object(Bucket=bucket, Key="mine.mp4")["Body"].read()
+    client.download(task, destination, overwrite=True)
+
+    assert b"mine" == untouched
+    assert videos_before + 1 == veo_mock.state.requests_per_route()["video"]
+    replaced = boto3.client("s3").get_object(Bucket=bucket, Key="mine.mp4")["Body"].read()
+    assert is_playable_mp4(replaced)
+
+
+def test_a_video_cut_short_leaves_no_object_and_no_open_upload(
+    make_client: MakeClient, veo_mock: MockServer, bucket: str
+) -> None:
+    veo_mock.faults.add(parse_rule("truncated-video,route=create"))  # its video is cut
+    client = make_client()
+    task = finished(client, veo_mock)
+
+    with pytest.raises(veo.APIConnectionError):  # the host hung up, on every retry
+        client.download(task, veo.S3Destination(f"s3://{bucket}/out/"))
+
+    assert [] == keys(bucket)
+    assert [] == open_uploads(bucket)
+
+
+def test_a_bucket_that_does_not_exist_is_a_download_error_naming_it(
+    make_client: MakeClient, veo_mock: MockServer, s3_env: dict[str, str]
+) -> None:
+    client = make_client()
+    task = finished(client, veo_mock)
+
+    with pytest.raises(veo.DownloadError) as info:
+        client.download(task, veo.S3Destination("s3://no-such-bucket-for-videos/out/"))
+
+    assert "the bucket 'no-such-bucket-for-videos' does not exist" in str(info.value)
+    assert task.id == info.value.task_id
