@@ -5,6 +5,7 @@ service does)."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import boto3
@@ -13,6 +14,7 @@ import pytest
 from veo.testing import MockServer
 
 from ..conftest import STORAGE_SECRET
+from ..helpers import is_playable_mp4
 from .conftest import Run, only_json
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
@@ -172,3 +174,100 @@ def test_without_the_extra_one_line_names_the_pip_install(
     assert 2 == result.returncode, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.endswith("needs the s3 extra: pip install 'duomi-veo[s3]'")
+
+
+def open_uploads(bucket: str) -> list[str]:
+    listed = boto3.client("s3").list_multipart_uploads(Bucket=bucket)
+    return [upload["Key"] for upload in listed.get("Uploads", [])]
+
+
+def test_local_images_in_and_the_video_out_through_one_bucket(
+    run_veo: Run, upload_env: dict[str, str], bucket: str, tmp_path: Path
+) -> None:
+    (tmp_path / "first.png").write_bytes(PNG)
+    (tmp_path / "last.png").write_bytes(PNG[:-1] + b"\x01")
+
+    result = run_veo(
+        "generate",
+        "--mock",
+        "--upload",
+        f"s3://{bucket}/in",
+        "--image",
+        "./first.png",
+        "--image",
+        "./last.png",
+        "--out",
+        f"s3://{bucket}/out/",
+        "a cat",
+        env=upload_env,
+    )
+
+    assert 0 == result.returncode, result.stderr
+    location = result.stdout.strip()
+    assert location.startswith(f"s3://{bucket}/out/mock-")
+    key = location.removeprefix(f"s3://{bucket}/")
+    assert 3 == len(objects(bucket))
+    video = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert is_playable_mp4(video)
+    assert [] == open_uploads(bucket)
+    assert [] == list(tmp_path.glob("**/*.mp4"))  # nothing written locally
+
+
+def test_an_existing_key_is_refused_before_anything_is_paid(
+    run_veo: Run, upload_env: dict[str, str], bucket: str, veo_mock: MockServer
+) -> None:
+    boto3.client("s3").put_object(Bucket=bucket, Key="taken.mp4", Body=b"mine")
+
+    result = run_veo("generate", "--out", f"s3://{bucket}/taken.mp4", "a cat", env=upload_env)
+
+    assert 1 == result.returncode, result.stderr
+    assert f"s3://{bucket}/taken.mp4" in result.stderr
+    assert 0 == veo_mock.state.tasks_created
+    assert b"mine" == boto3.client("s3").get_object(Bucket=bucket, Key="taken.mp4")["Body"].read()
+
+
+def test_a_task_left_running_is_resumed_into_its_bucket(
+    run_veo: Run, upload_env: dict[str, str], bucket: str
+) -> None:
+    made = run_veo(
+        "generate", "--no-wait", "--out", f"s3://{bucket}/later/", "a cat", env=upload_env
+    )
+    task_id = made.stdout.strip()
+
+    resumed = run_veo("resume", task_id, env=upload_env)
+
+    assert 0 == resumed.returncode, resumed.stderr
+    assert f"s3://{bucket}/later/{task_id}.mp4" == resumed.stdout.strip()
+    assert [f"later/{task_id}.mp4"] == objects(bucket)
+
+
+def test_a_stop_while_the_video_streams_leaves_no_object_and_no_open_upload(
+    upload_env: dict[str, str], bucket: str, veo_mock: MockServer, tmp_path: Path
+) -> None:
+    from veo.mock import parse_rule
+
+    from .test_batch import start_veo
+    from .test_interrupts import interrupt_when
+
+    veo_mock.faults.add(parse_rule("latency,route=video,latency=8"))
+    process = start_veo(upload_env, tmp_path, "generate", "a cat", "--out", f"s3://{bucket}/out/")
+
+    _, stderr = interrupt_when(process, lambda: bool(open_uploads(bucket)), signal.SIGTERM)
+
+    (task_id,) = veo_mock.state.tasks
+    assert 130 == process.returncode, stderr
+    assert f"recover it with: veo resume {task_id}" in stderr
+    assert [] == objects(bucket)
+    assert [] == open_uploads(bucket)
+
+
+def test_a_batch_into_a_bucket_is_refused_saying_which_commands_can(
+    run_veo: Run, upload_env: dict[str, str], tmp_path: Path, veo_mock: MockServer
+) -> None:
+    (tmp_path / "jobs.jsonl").write_text('{"prompt": "a"}\n', encoding="utf-8")
+
+    result = run_veo("batch", "jobs.jsonl", "--out", "s3://bucket/out/", env=upload_env)
+
+    assert 2 == result.returncode
+    assert "generate, download and resume take --out s3://" in result.stderr
+    assert 0 == veo_mock.state.tasks_created

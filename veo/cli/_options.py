@@ -53,7 +53,11 @@ ImageOpt = Annotated[
 OutOpt = Annotated[
     str,
     typer.Option(
-        metavar="PATH", help="File, or directory (ending in / or existing; named after the task)."
+        metavar="PATH",
+        help=(
+            "File, or directory (ending in / or existing; named after the task); or "
+            "s3://bucket/prefix/ (or .../key.mp4): an object, whole or absent (s3 extra)."
+        ),
     ),
 ]
 

@@ -18,6 +18,7 @@ from veo._errors import InvalidRequestError, TaskFailedError, VeoError
 from veo._models import VideoTask
 from veo._recording import Recorder
 from veo._rules import Problem
+from veo._s3 import S3Destination
 from veo.cli._ledger import Ledger, Remembered
 from veo.cli._options import Service
 from veo.cli._output import TaskStatusLine, download_bar, emit_json, safe_text, stderr, task_json
@@ -60,15 +61,41 @@ def wait_showing(
 
 def download_showing(
     client: Veo, ledger: Remembered, task: VideoTask, out: str, show: bool, overwrite: bool
-) -> Path:
-    """Download with the byte progress bar; the file goes to the ledger. What a killed
-    run saving the same file left behind is removed first."""
-    with contextlib.suppress(VeoError):  # no video, or a bad link: download says which
-        DownloadTarget(out, video_source(task)[1], overwrite=True).sweep()
+) -> Path | str:
+    """Download with the byte progress bar; the file (or the ``s3://`` object) goes to
+    the ledger. What a killed run saving the same file left behind is removed first."""
+    where = bucket_of(out)
+    if where is None:
+        with contextlib.suppress(VeoError):  # no video, or a bad link: download says which
+            DownloadTarget(out, video_source(task)[1], overwrite=True).sweep()
     with download_bar(show, "downloading") as on_progress:
-        path = client.download(task, out, overwrite=overwrite, on_progress=on_progress)
+        if where is None:
+            path: Path | str = client.download(
+                task, out, overwrite=overwrite, on_progress=on_progress
+            )
+        else:
+            path = client.download(task, where, overwrite=overwrite, on_progress=on_progress)
     ledger.update(task.id, state=str(task.state), file=str(path))
     return path
+
+
+def bucket_of(out: str) -> S3Destination | None:
+    """``--out s3://bucket/prefix/`` (or ``s3://bucket/key.mp4``) as the destination,
+    None for a local path.
+
+    Raises:
+        ConfigurationError: not a usable ``s3://`` URL, or the ``s3`` extra missing.
+    """
+    return S3Destination(out) if out.startswith("s3://") else None
+
+
+def preflight(out: str, overwrite: bool) -> None:
+    """Check, before anything is paid for, that a video could be saved at ``out``."""
+    where = bucket_of(out)
+    if where is None:
+        DownloadTarget.preflight(out, overwrite=overwrite)
+    else:
+        where.preflight(overwrite=overwrite)
 
 
 def seen(ledger: Remembered, task: VideoTask) -> None:
@@ -113,7 +140,10 @@ def paid_for(ledger: Remembered, task_id: str, *, note: str = "", **entry: Any) 
 
 
 def destination_of(out: str) -> str:
-    """``--out`` as an absolute path, a trailing separator (a directory) kept."""
+    """``--out`` as an absolute path, a trailing separator (a directory) kept; an
+    ``s3://`` URL as it is."""
+    if out.startswith("s3://"):
+        return out
     absolute = os.path.abspath(out)
     return absolute + os.sep if out.endswith(("/", os.sep)) else absolute
 
@@ -126,7 +156,7 @@ def finish(
     timeout: float,
     show: bool,
     overwrite: bool = False,
-) -> tuple[VideoTask, Path]:
+) -> tuple[VideoTask, Path | str]:
     """Wait for a task and download its video, noting both in the ledger."""
     finished = wait_showing(client, ledger, task_id, timeout, show)
     return finished, download_showing(client, ledger, finished, out, show, overwrite)

@@ -84,6 +84,16 @@ def batch(
     Before the first create it says how many new (billed) videos the run creates, and
     on a terminal asks first (--yes does not ask).
     """
+    if str(out).startswith("s3:"):
+        raise InvalidRequestError(
+            [
+                Problem(
+                    "--out",
+                    "a batch writes to a local directory (its journal and lock live there); "
+                    "generate, download and resume take --out s3://bucket/prefix/",
+                )
+            ]
+        )
     jobs, problems = parse_batch(file, uploading=uploads.upload is not None)
     if problems:
         for problem in problems:

@@ -6,14 +6,13 @@ from typing import Annotated
 
 import typer
 
-from veo._download import DownloadTarget
 from veo._errors import InvalidRequestError
 from veo._models import TaskState
 from veo._rules import Problem
 from veo.cli._command import command
 from veo.cli._options import JsonOpt, OutOpt, OverwriteOpt, Service
 from veo.cli._output import emit_json, task_json
-from veo.cli._steps import download_showing, remembered, seen
+from veo.cli._steps import download_showing, preflight, remembered, seen
 
 
 @command
@@ -26,7 +25,7 @@ def download(
     as_json: JsonOpt = False,
 ) -> None:
     """Download a finished task's video; print its path."""
-    DownloadTarget.preflight(out, overwrite=overwrite)
+    preflight(out, overwrite)
     ledger = remembered(service)
     with service.client() as client:
         task = client.get(task_id)

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from veo._client import DEFAULT_WAIT_TIMEOUT, paid_task
-from veo._download import DownloadTarget
 from veo._models import VideoTask
 from veo.cli._command import command
 from veo.cli._failures import creating
@@ -24,7 +23,7 @@ from veo.cli._options import (
 )
 from veo.cli._output import emit_json, task_json
 from veo.cli._request import RequestArgs
-from veo.cli._steps import destination_of, finish, paid_for, recorded, remembered
+from veo.cli._steps import destination_of, finish, paid_for, preflight, recorded, remembered
 from veo.cli._uploads import Uploads, planned
 
 
@@ -56,7 +55,7 @@ def generate(
     """
     built, body = request.build(uploading=uploads.upload is not None)
     planned(built)  # every local image readable and of a kind the service takes
-    DownloadTarget.preflight(out, overwrite=overwrite)
+    preflight(out, overwrite)
     show = not as_json
     ledger = remembered(service)
 
@@ -88,7 +87,7 @@ def generate(
             return
         with paid_task(task):
             finished, path = finish(client, ledger, task.id, out, timeout, show, overwrite)
-            if recorder is not None:
+            if recorder is not None and isinstance(path, Path):  # an object: not read back
                 recorder.video_saved(path, keep_video)
     if as_json:
         emit_json({**task_json(finished), "path": str(path)})
