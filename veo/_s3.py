@@ -221,10 +221,31 @@ class S3Destination:
         self._client = client if client is not None else environment_client()
 
     def __repr__(self) -> str:
-        return f"S3Destination({self.url(self.key or self.prefix)!r})"
+        return f"S3Destination({self.location!r})"
+
+    @property
+    def location(self) -> str:
+        """The ``s3://`` URL this destination was made from."""
+        return self.url(self.key if self.key is not None else self.prefix)
 
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
+
+    def named(self, name: str) -> S3Destination:
+        """The destination of one object, ``name`` under this prefix (same client)."""
+        return S3Destination(self.url(f"{self.prefix}{name}"), client=self._client)
+
+    def exists(self) -> bool:
+        """Whether the object this destination names is there.
+
+        Raises:
+            DownloadError: the storage cannot be asked.
+        """
+        assert self.key is not None, "a prefix names no one object"
+        try:
+            return self._exists(self.key)
+        except Exception as exc:
+            raise self.failed(exc, self.url(self.key), None) from None
 
     def preflight(self, *, overwrite: bool, task_id: str | None = None) -> None:
         """Check, before paying for a video, that it could be stored here: the bucket

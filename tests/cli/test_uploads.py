@@ -261,13 +261,27 @@ def test_a_stop_while_the_video_streams_leaves_no_object_and_no_open_upload(
     assert [] == open_uploads(bucket)
 
 
-def test_a_batch_into_a_bucket_is_refused_saying_which_commands_can(
-    run_veo: Run, upload_env: dict[str, str], tmp_path: Path, veo_mock: MockServer
+def test_a_batch_into_a_bucket_writes_one_object_a_job_and_resumes_from_its_journal(
+    run_veo: Run, upload_env: dict[str, str], bucket: str, veo_mock: MockServer, tmp_path: Path
 ) -> None:
-    (tmp_path / "jobs.jsonl").write_text('{"prompt": "a"}\n', encoding="utf-8")
+    lines = [json.dumps({"prompt": f"scene {n}", "name": f"scene-{n}"}) for n in range(3)]
+    (tmp_path / "jobs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    boto3.client("s3").put_object(Bucket=bucket, Key="out/scene-1.mp4", Body=b"mine")
+    args = ["batch", "jobs.jsonl", "--out", f"s3://{bucket}/out/", "--json"]
 
-    result = run_veo("batch", "jobs.jsonl", "--out", "s3://bucket/out/", env=upload_env)
+    refused = run_veo(*args, env=upload_env)
+    first = run_veo(*args, "--overwrite", env=upload_env)
+    again = run_veo(*args, env=upload_env)
 
-    assert 2 == result.returncode
-    assert "generate, download and resume take --out s3://" in result.stderr
-    assert 0 == veo_mock.state.tasks_created
+    assert 2 == refused.returncode
+    assert f"s3://{bucket}/out/scene-1.mp4 exists; pass --overwrite" in refused.stderr
+    assert 0 == first.returncode, first.stderr
+    done = only_json(first.stdout)["done"]
+    assert {f"s3://{bucket}/out/scene-{n}.mp4" for n in range(3)} == {row["path"] for row in done}
+    assert [f"out/scene-{n}.mp4" for n in range(3)] == objects(bucket)
+    body = boto3.client("s3").get_object(Bucket=bucket, Key="out/scene-1.mp4")["Body"].read()
+    assert is_playable_mp4(body)
+    assert [] == open_uploads(bucket)
+    assert 0 == again.returncode, again.stderr
+    assert 3 == veo_mock.state.tasks_created  # the re-run created nothing
+    assert not (tmp_path / "s3:").exists()  # no local directory named after the URL

@@ -63,6 +63,7 @@ from veo._errors import (
     WaitTimeoutError,
 )
 from veo._models import REQUEST_FIELDS, VideoRequest, VideoTask
+from veo._s3 import S3Destination
 from veo.cli._keys import shown_value
 from veo.cli._uploads import held, planned
 
@@ -113,6 +114,21 @@ class Job:
     def filename(self) -> str:
         """The output file name, safe and unique within the batch."""
         return safe_filename(self.name)
+
+
+Videos = Path | S3Destination
+"""Where a batch's videos go: a local directory, or a bucket prefix."""
+
+
+def place(out: Videos, job: Job) -> Path | S3Destination:
+    """Where ``job``'s video goes: its file in the directory, or its object."""
+    return out / job.filename if isinstance(out, Path) else out.named(job.filename)
+
+
+def shown_place(out: Videos, job: Job) -> str:
+    """``job``'s file or ``s3://`` object, as the command names it."""
+    where = place(out, job)
+    return str(where) if isinstance(where, Path) else where.location
 
 
 class LineProblem(NamedTuple):
@@ -490,12 +506,18 @@ class _Update:
         return cls(sql, (status, time.time(), *stored, line))
 
 
+def _saved(path: str) -> bool:
+    """A done job's video is still there: its file; an object the journal recorded
+    (not asked again: a ``HEAD`` a job would make every run)."""
+    return path.startswith("s3://") or Path(path).exists()
+
+
 def plan_of(row: dict[str, Any], resubmit_unknown: bool) -> str:
     """What running a job with this journal row does: ``create`` (a new, billed video),
     ``resume`` (its task is already paid for), or ``skip`` (done, failed, or a create
     whose outcome is unknown and not resubmitted). ``_run_job`` follows this rule."""
     status = row["status"]
-    if status == "done" and row["path"] and Path(row["path"]).exists():
+    if status == "done" and row["path"] and _saved(row["path"]):
         return "skip"
     if status == "failed":
         return "skip"
@@ -529,7 +551,7 @@ async def _run_job(
     row: dict[str, Any],
     journal: Journal,
     client: AsyncVeo,
-    out_dir: Path,
+    out_dir: Videos,
     *,
     resubmit_unknown: bool,
     timeout: float,
@@ -545,8 +567,8 @@ async def _run_job(
         else:
             report(job, status, None)
         return
-    target = out_dir / job.filename
-    if target.is_dir():  # a download would go inside it, under the task's id
+    target = place(out_dir, job)
+    if isinstance(target, Path) and target.is_dir():  # a download would go inside it
         await journal.record(
             job.line, "error", message=f"{target} is a directory; move it away and re-run"
         )
@@ -654,7 +676,7 @@ async def run_batch(
     jobs: list[Job],
     journal: Journal,
     client: AsyncVeo,
-    out_dir: Path,
+    out_dir: Videos,
     *,
     concurrency: int,
     resubmit_unknown: bool,
@@ -677,7 +699,8 @@ async def run_batch(
     unrecorded: list[Unrecorded] = []
     budget = CreateBudget(max_videos)
     rows = journal.rows()
-    remove_abandoned(out_dir, {job.filename for job in jobs})  # one pass for every job
+    if isinstance(out_dir, Path):  # one pass for every job
+        remove_abandoned(out_dir, {job.filename for job in jobs})
     queue = iter(jobs)  # shared: each job is taken by exactly one worker
 
     async def worker() -> None:

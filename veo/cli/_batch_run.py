@@ -16,6 +16,7 @@ from veo._client import AsyncVeo
 from veo._errors import InvalidRequestError
 from veo._models import VideoTask
 from veo._rules import Problem
+from veo._s3 import S3Destination
 from veo.cli._batch import (
     LEFT,
     MAX_CONNECTIONS,
@@ -23,8 +24,11 @@ from veo.cli._batch import (
     Job,
     Journal,
     Unrecorded,
+    Videos,
+    place,
     plan_of,
     run_batch,
+    shown_place,
 )
 from veo.cli._output import ExitCode, emit_json, safe_text, stderr
 
@@ -32,7 +36,7 @@ from veo.cli._output import ExitCode, emit_json, safe_text, stderr
 async def run_jobs(
     jobs: list[Job],
     journal: Journal,
-    out: Path,
+    out: Videos,
     options: dict[str, Any],
     concurrency: int,
     resubmit_unknown: bool,
@@ -103,7 +107,7 @@ async def run_jobs(
 def spend_plan(
     jobs: list[Job],
     rows: dict[int, dict[str, Any]],
-    out: Path,
+    out: Videos,
     resubmit_unknown: bool,
     max_videos: int | None,
     overwrite: bool,
@@ -123,13 +127,13 @@ def spend_plan(
     new = [job for job in jobs if plans[job.line] == "create"]
     creating = len(new) if max_videos is None else min(len(new), max_videos)
     # A directory there fails its own job (nothing replaces a directory).
-    taken = [job for job in new[:creating] if _is_file(out / job.filename)]
+    taken = [job for job in new[:creating] if _taken(place(out, job))]
     if taken and not overwrite:
         raise InvalidRequestError(
             [
                 Problem(
                     f"line {job.line}",
-                    f"{out / job.filename} exists; pass --overwrite to replace it",
+                    f"{shown_place(out, job)} exists; pass --overwrite to replace it",
                 )
                 for job in taken
             ]
@@ -145,7 +149,7 @@ def spend_plan(
     if not said:
         stderr.print(line, markup=False)
     if dry_run:
-        files = [str(out / job.filename) for job in new[:creating]]
+        files = [shown_place(out, job) for job in new[:creating]]
         if as_json:
             emit_json({"create": creating, "resume": resumed, "skip": skipped, "files": files})
         else:
@@ -154,12 +158,18 @@ def spend_plan(
     return creating
 
 
-def _is_file(path: Path) -> bool:
-    return path.exists() and not path.is_dir()
+def _absolute(where: Path | S3Destination) -> str:
+    return str(where.absolute()) if isinstance(where, Path) else where.location
+
+
+def _taken(where: Path | S3Destination) -> bool:
+    if isinstance(where, Path):
+        return where.exists() and not where.is_dir()
+    return where.exists()
 
 
 def batch_entries(
-    jobs: list[Job], rows: list[dict[str, Any]], out: Path, service: str
+    jobs: list[Job], rows: list[dict[str, Any]], out: Videos, service: str
 ) -> list[dict[str, Any]]:
     """The ledger's entries for every job of the batch that has a task, made at
     ``service`` (``Service.where``)."""
@@ -175,7 +185,11 @@ def batch_entries(
                 "command": "batch",
                 "prompt": job.request.prompt,
                 "mode": job.mode,
-                "destination": str((out / job.filename).absolute()),
+                "destination": (
+                    str(where.absolute())
+                    if isinstance(where := place(out, job), Path)
+                    else where.location
+                ),
                 "state": {"done": "succeeded", "failed": "failed"}.get(row["status"]),
                 "file": row["path"] if row["status"] == "done" else None,
                 "service": service,

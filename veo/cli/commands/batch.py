@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,17 +13,20 @@ import typer
 from veo._client import DEFAULT_WAIT_TIMEOUT
 from veo._errors import InvalidRequestError
 from veo._rules import Problem
+from veo._s3 import S3Destination
 from veo.cli._batch import (
     JOURNAL_NAME,
     Job,
     Journal,
     Unrecorded,
+    Videos,
     batch_lock,
     parse_batch,
     recorded_rows,
 )
 from veo.cli._batch_run import batch_entries, batch_summary, run_jobs, spend_plan
 from veo.cli._command import command
+from veo.cli._ledger import ledger_path
 from veo.cli._options import JsonOpt, Service, TimeoutOpt
 from veo.cli._output import ExitCode, emit_json, safe_text, stderr
 from veo.cli._signals import answering_a_stop, asyncio_ctrl_c
@@ -39,9 +43,16 @@ def batch(
             help="JSONL: one request per line.", exists=True, dir_okay=False, metavar="FILE"
         ),
     ],
-    out: Annotated[Path, typer.Option(help="Directory for the videos and the journal.")] = Path(
-        "videos"
-    ),
+    out: Annotated[
+        str,
+        typer.Option(
+            metavar="DIR",
+            help=(
+                "Directory for the videos and the journal; or s3://bucket/prefix/ for the "
+                "videos (the journal then lives under VEO_HOME)."
+            ),
+        ),
+    ] = "videos",
     concurrency: Annotated[int, typer.Option(help="Jobs in flight at once.", min=1, max=256)] = 4,
     resubmit_unknown: Annotated[
         bool,
@@ -84,16 +95,7 @@ def batch(
     Before the first create it says how many new (billed) videos the run creates, and
     on a terminal asks first (--yes does not ask).
     """
-    if str(out).startswith("s3:"):
-        raise InvalidRequestError(
-            [
-                Problem(
-                    "--out",
-                    "a batch writes to a local directory (its journal and lock live there); "
-                    "generate, download and resume take --out s3://bucket/prefix/",
-                )
-            ]
-        )
+    videos, state = outputs(out)
     jobs, problems = parse_batch(file, uploading=uploads.upload is not None)
     if problems:
         for problem in problems:
@@ -115,9 +117,9 @@ def batch(
     if dry_run:
         if uploads.upload is not None:
             say_uploads(jobs, uploads)
-        recorded = recorded_rows(out)
+        recorded = recorded_rows(state)
         spend_plan(
-            jobs, recorded, out, resubmit_unknown, max_videos, overwrite, as_json, dry_run=True
+            jobs, recorded, videos, resubmit_unknown, max_videos, overwrite, as_json, dry_run=True
         )
         raise typer.Exit(int(ExitCode.OK))
     # On a terminal, ask before anything is written, so that a refusal leaves nothing
@@ -125,25 +127,25 @@ def batch(
     # again; a run that would now create more than was agreed stops.
     agreed: int | None = None
     if not yes and sys.stdin.isatty():
-        recorded = recorded_rows(out)
+        recorded = recorded_rows(state)
         agreed = spend_plan(
-            jobs, recorded, out, resubmit_unknown, max_videos, overwrite, as_json, dry_run=False
+            jobs, recorded, videos, resubmit_unknown, max_videos, overwrite, as_json, dry_run=False
         )
         question = f"create {agreed} new video(s), each billed?"
         if agreed and not typer.confirm(question, default=False, err=True):
             stderr.print("nothing created", markup=False)
             raise typer.Exit(int(ExitCode.OK))
-    out.mkdir(parents=True, exist_ok=True)
+    state.mkdir(parents=True, exist_ok=True)
     interrupted = False
     unrecorded: list[Unrecorded] = []
-    with batch_lock(out):
-        journal = Journal(out / JOURNAL_NAME)
+    with batch_lock(state):
+        journal = Journal(state / JOURNAL_NAME)
         try:
             journal.register(jobs)
             creating = spend_plan(
                 jobs,
                 journal.rows(),
-                out,
+                videos,
                 resubmit_unknown,
                 max_videos,
                 overwrite,
@@ -172,7 +174,7 @@ def batch(
                             run_jobs(
                                 jobs,
                                 journal,
-                                out,
+                                videos,
                                 {**options, **uploader},
                                 concurrency,
                                 resubmit_unknown,
@@ -187,7 +189,7 @@ def batch(
             rows = journal.summary()
         finally:
             journal.close()
-    remembered(service).record_many(batch_entries(jobs, rows, out, service.where()))
+    remembered(service).record_many(batch_entries(jobs, rows, videos, service.where()))
     code = batch_summary(rows, unrecorded, as_json)
     if interrupted:
         stderr.print("interrupted: re-run the same command to resume", markup=False)
@@ -205,3 +207,18 @@ def say_uploads(jobs: list[Job], uploads: Uploads) -> None:
                 where = uploads.where(image)
                 stderr.print(f"would upload {seen[image.sha256]} to {where}", markup=False)
     stderr.print(f"{len(seen)} image(s) to upload, each once", markup=False)
+
+
+def outputs(out: str) -> tuple[Videos, Path]:
+    """Where the videos go (a directory, or a bucket prefix) and where the journal and
+    the lock live: the directory itself, or for a bucket a directory of this machine's
+    own under ``VEO_HOME`` (one per ``s3://`` location), so that a re-run resumes it.
+
+    Raises:
+        ConfigurationError: not a usable ``s3://`` URL, or the ``s3`` extra missing.
+    """
+    if not out.startswith("s3://"):
+        return Path(out), Path(out)
+    bucket = S3Destination(out if out.endswith("/") else out + "/")
+    digest = hashlib.sha256(bucket.location.encode()).hexdigest()[:16]
+    return bucket, ledger_path().parent / "batches" / f"{bucket.bucket}-{digest}"
