@@ -232,6 +232,22 @@ def _shown_redacted(method: Callable[Concatenate[_C, _P], _R]) -> Callable[Conca
     return called
 
 
+def _preflight_file(dest: object, overwrite: bool) -> None:
+    """``generate``'s check, before paying, that its file could be saved.
+
+    Raises:
+        InvalidRequestError: ``dest`` is not a path (a bucket is ``download``'s).
+        DestinationExistsError, DownloadError: see ``DownloadTarget.preflight``.
+    """
+    if not isinstance(dest, str | os.PathLike):
+        rule = (
+            "generate saves a file (a path); to save into a bucket, download the finished "
+            "task there: download(wait(create(...)), veo.S3Destination('s3://...'))"
+        )
+        raise InvalidRequestError([Problem("dest", rule)])
+    DownloadTarget.preflight(dest, overwrite=overwrite)
+
+
 class _OwnKey:
     """The client's own key (the default ``Authorization`` of a request)."""
 
@@ -899,7 +915,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
                 (checked before the task is created), or the video could not be saved.
             And everything ``create``, ``wait`` and ``download`` raise.
         """
-        DownloadTarget.preflight(dest, overwrite=overwrite)
+        _preflight_file(dest, overwrite)
         task = self.create(_request_from(request, fields, extra_body), on_created=on_created)
         with paid_task(task):
             finished = self.wait(task, timeout=timeout, on_progress=on_progress)
@@ -1139,7 +1155,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         **fields: Unpack[RequestFields],
     ) -> GenerationResult:
         """Same as ``Veo.generate``, but async."""
-        DownloadTarget.preflight(dest, overwrite=overwrite)
+        _preflight_file(dest, overwrite)
         task = await self.create(_request_from(request, fields, extra_body), on_created=on_created)
         with paid_task(task):
             finished = await self.wait(task, timeout=timeout, on_progress=on_progress)

@@ -285,3 +285,15 @@ def test_a_batch_into_a_bucket_writes_one_object_a_job_and_resumes_from_its_jour
     assert 0 == again.returncode, again.stderr
     assert 3 == veo_mock.state.tasks_created  # the re-run created nothing
     assert not (tmp_path / "s3:").exists()  # no local directory named after the URL
+
+
+def test_download_puts_a_finished_task_in_a_bucket(
+    run_veo: Run, upload_env: dict[str, str], bucket: str
+) -> None:
+    task_id = run_veo("generate", "--no-wait", "a cat", env=upload_env).stdout.strip()
+
+    result = run_veo("download", task_id, "--out", f"s3://{bucket}/dl/", "--json", env=upload_env)
+
+    assert 0 == result.returncode, result.stderr
+    assert f"s3://{bucket}/dl/{task_id}.mp4" == only_json(result.stdout)["path"]
+    assert [f"dl/{task_id}.mp4"] == objects(bucket)

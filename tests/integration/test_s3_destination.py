@@ -95,3 +95,12 @@ def test_a_bucket_that_does_not_exist_is_a_download_error_naming_it(
 
     assert "the bucket 'no-such-bucket-for-videos' does not exist" in str(info.value)
     assert task.id == info.value.task_id
+
+
+def test_generate_says_a_bucket_is_downloads_before_paying(
+    make_client: MakeClient, veo_mock: MockServer, bucket: str
+) -> None:
+    with pytest.raises(veo.InvalidRequestError, match="S3Destination"):
+        make_client().generate("a cat", dest=veo.S3Destination(f"s3://{bucket}/out/"))  # type: ignore[arg-type]
+
+    assert 0 == veo_mock.state.tasks_created
