@@ -297,3 +297,33 @@ def test_download_puts_a_finished_task_in_a_bucket(
     assert 0 == result.returncode, result.stderr
     assert f"s3://{bucket}/dl/{task_id}.mp4" == only_json(result.stdout)["path"]
     assert [f"dl/{task_id}.mp4"] == objects(bucket)
+
+
+def test_a_failed_upload_fails_only_its_jobs_and_pays_for_nothing(
+    run_veo: Run, upload_env: dict[str, str], veo_mock: MockServer, tmp_path: Path
+) -> None:
+    (tmp_path / "frame.png").write_bytes(PNG)
+    lines = [
+        json.dumps({"prompt": "with a local image", "name": "local", "image_urls": ["frame.png"]}),
+        json.dumps({"prompt": "with none", "name": "plain"}),
+    ]
+    (tmp_path / "jobs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_veo(
+        "batch",
+        "jobs.jsonl",
+        "--out",
+        "videos",
+        "--upload",
+        "s3://no-such-bucket-x/in",
+        "--json",
+        env=upload_env,
+    )
+
+    summary = only_json(result.stdout)
+    assert ["plain"] == [Path(row["path"]).stem for row in summary["done"]]
+    (failed,) = summary["failed"]
+    assert "the bucket 'no-such-bucket-x' does not exist" in failed["message"]
+    assert not failed.get("task_id")
+    assert 1 == veo_mock.state.tasks_created  # the plain job's; the other paid nothing
+    shows_no_storage_secret(result.stdout, result.stderr)
