@@ -4,6 +4,7 @@ unless overwrite, and a failed download leaves no object and no open upload."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -104,3 +105,74 @@ def test_generate_says_a_bucket_is_downloads_before_paying(
         make_client().generate("a cat", dest=veo.S3Destination(f"s3://{bucket}/out/"))  # type: ignore[arg-type]
 
     assert 0 == veo_mock.state.tasks_created
+
+
+def test_preflight_checks_the_bucket_and_a_named_key_before_paying(
+    bucket: str, s3_env: dict[str, str]
+) -> None:
+    boto3.client("s3").put_object(Bucket=bucket, Key="taken.mp4", Body=b"mine")
+    prefix = veo.S3Destination(f"s3://{bucket}/out/")
+
+    prefix.preflight(overwrite=False)  # a prefix: the name comes with the task
+    veo.S3Destination(f"s3://{bucket}/taken.mp4").preflight(overwrite=True)
+    with pytest.raises(veo.DestinationExistsError):
+        veo.S3Destination(f"s3://{bucket}/taken.mp4").preflight(overwrite=False)
+    with pytest.raises(veo.DownloadError, match="does not exist"):
+        veo.S3Destination("s3://no-such-bucket-for-preflight/out/").preflight(overwrite=False)
+
+    named = prefix.named("scene.mp4")
+    assert f"s3://{bucket}/out/scene.mp4" == named.location
+    assert f"S3Destination('s3://{bucket}/out/')" == repr(prefix)
+    assert not named.exists()
+    assert veo.S3Destination(f"s3://{bucket}/taken.mp4").exists()
+
+
+class Refusing:
+    """A boto3-like client whose every call the storage refuses with ``code``."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __getattr__(self, name: str) -> Any:
+        from botocore.exceptions import ClientError
+
+        def refused(**_: Any) -> Any:
+            raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, name)
+
+        return refused
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("AccessDenied", "the storage refused it (AccessDenied)"),
+        ("SlowDown", "the storage answered SlowDown"),
+    ],
+)
+def test_a_storage_refusal_is_named_by_its_code_and_creates_or_writes_nothing(
+    make_client: MakeClient, veo_mock: MockServer, code: str, said: str
+) -> None:
+    uploader = veo.S3Uploader("s3://bucket/in", client=Refusing(code))
+    with pytest.raises(veo.UploadError, match=re.escape(said)):
+        uploader.upload(veo.LocalImage.read(b"\x89PNG\r\n\x1a\n", "image_urls[0]"))
+    client = make_client()
+    task = finished(client, veo_mock)
+
+    with pytest.raises(veo.DownloadError, match=re.escape(said)) as info:
+        client.download(task, veo.S3Destination("s3://bucket/out/", client=Refusing(code)))
+
+    assert "S3Uploader('s3://bucket/in/')" == repr(uploader)
+    assert task.id == info.value.task_id
+
+
+def test_upload_progress_is_reported_and_a_bad_expiry_refused(bucket: str) -> None:
+    seen: list[int] = []
+    uploader = veo.S3Uploader(
+        f"s3://{bucket}/in", on_progress=lambda image, sent: seen.append(sent)
+    )
+
+    uploader.upload(veo.LocalImage.read(b"\x89PNG\r\n\x1a\n" + bytes(1000), "image_urls[0]"))
+
+    assert 1008 == seen[-1]
+    with pytest.raises(veo.ConfigurationError, match="expires"):
+        veo.S3Uploader(f"s3://{bucket}/in", expires=8 * 24 * 3600)
