@@ -131,15 +131,7 @@ class S3Uploader:
         return url
 
     def _exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
+        return _object_exists(self._client, self.bucket, key)
 
     def _put(self, image: LocalImage, key: str) -> None:
         sent = 0
@@ -181,6 +173,19 @@ def environment_client() -> Any:
         raise ConfigurationError(MISSING_EXTRA) from None
     config = Config(signature_version="s3v4", retries={"mode": "standard"})
     return boto3.session.Session().client("s3", config=config)
+
+
+def _object_exists(client: Any, bucket: str, key: str) -> bool:
+    """Whether ``key`` is in ``bucket`` (a ``HEAD``; any answer but not-found raises)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
 
 
 def _code(exc: Any) -> str:
@@ -284,15 +289,7 @@ class S3Destination:
         return target
 
     def _exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
+        return _object_exists(self._client, self.bucket, key)
 
     def failed(self, exc: Exception, where: str, task_id: str | None) -> DownloadError:
         """A storage failure as a ``DownloadError`` (not retried: ``errno`` EIO)."""

@@ -10,7 +10,7 @@ import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import attrs
 import typer
@@ -111,13 +111,10 @@ def _api_key(api_key_file: Path | None) -> str | None:
     return check_key(key, f"--api-key-file {api_key_file}")
 
 
-@attrs.frozen
-class Service:
-    """Where a command's calls go: ``--mock``, ``--api-key-file``, ``--base-url``."""
-
-    mock: MockOpt = False
-    api_key_file: KeyFileOpt = None
-    base_url: BaseUrlOpt = None
+class OptionGroup:
+    """Options declared once, as the fields of an attrs class, that several commands
+    take (``veo.cli._command.command`` shows them to Typer and hands the command the
+    group)."""
 
     @classmethod
     def parameters(cls) -> list[inspect.Parameter]:
@@ -130,13 +127,23 @@ class Service:
                 annotation=hints[field.name],
                 default=field.default,
             )
-            for field in attrs.fields(cls)
+            for field in attrs.fields(cls)  # type: ignore[arg-type]
         ]
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> Service:
+    def from_options(cls, options: dict[str, Any]) -> Self:
         """Take these options out of a command's keyword arguments."""
-        return cls(**{field.name: options.pop(field.name) for field in attrs.fields(cls)})
+        fields = attrs.fields(cls)  # type: ignore[arg-type]
+        return cls(**{field.name: options.pop(field.name) for field in fields})
+
+
+@attrs.frozen
+class Service(OptionGroup):
+    """Where a command's calls go: ``--mock``, ``--api-key-file``, ``--base-url``."""
+
+    mock: MockOpt = False
+    api_key_file: KeyFileOpt = None
+    base_url: BaseUrlOpt = None
 
     @contextmanager
     def options(self, *, fetch_images: bool = False) -> Iterator[dict[str, Any]]:

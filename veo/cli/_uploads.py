@@ -10,9 +10,7 @@ uploaded, and upload nothing.
 
 from __future__ import annotations
 
-import inspect
 import threading
-import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +29,7 @@ from rich.progress import (
 
 from veo._images import HELD, LocalImage, local_images
 from veo._models import VideoRequest
+from veo.cli._options import OptionGroup
 from veo.cli._output import stderr
 
 __all__ = ["Uploads", "held", "planned"]
@@ -52,29 +51,10 @@ UploadOpt = Annotated[
 
 
 @attrs.frozen
-class Uploads:
+class Uploads(OptionGroup):
     """The ``--upload`` option of the commands that send requests."""
 
     upload: UploadOpt = None
-
-    @classmethod
-    def parameters(cls) -> list[inspect.Parameter]:
-        """The command's parameters for these options, as Typer reads them."""
-        hints = typing.get_type_hints(cls, include_extras=True)
-        return [
-            inspect.Parameter(
-                field.name,
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=hints[field.name],
-                default=field.default,
-            )
-            for field in attrs.fields(cls)
-        ]
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> Uploads:
-        """Take these options out of a command's keyword arguments."""
-        return cls(**{field.name: options.pop(field.name) for field in attrs.fields(cls)})
 
     @contextmanager
     def uploader(self, show: bool) -> Iterator[dict[str, Any]]:
