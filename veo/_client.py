@@ -60,7 +60,7 @@ from veo._http import (
     parse_task,
     redacted,
 )
-from veo._images import HELD, AsyncUploader, LocalImage, Uploader, local_images
+from veo._images import AsyncUploader, LocalImage, Uploader, held, local_images, read_images
 from veo._logs import logging_from_env
 from veo._models import REQUEST_FIELDS, GenerationResult, VideoRequest, VideoTask
 from veo._operations import CREATE, GET_TASK
@@ -429,30 +429,10 @@ class _BaseClient(Generic[HttpT, SleepT]):
         found = local_images(request.image_urls)
         if not found or self.uploader is None:
             return []
-        places = {index for index, _ in found}
-        held = [HELD if i in places else url for i, url in enumerate(request.image_urls)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the real request warns when it is built
-            attrs.evolve(request, image_urls=held).to_model()
+            attrs.evolve(request, image_urls=held(request.image_urls)).to_model()
         return found
-
-    @staticmethod
-    def _read_images(found: list[tuple[int, Any]]) -> list[tuple[int, LocalImage]]:
-        """Each local image read and checked (the disk: ``AsyncVeo`` runs it in a thread).
-
-        Raises:
-            InvalidRequestError: every image that cannot be used, named.
-        """
-        problems: list[Problem] = []
-        images: list[tuple[int, LocalImage]] = []
-        for index, value in found:
-            try:
-                images.append((index, LocalImage.read(value, f"image_urls[{index}]")))
-            except InvalidRequestError as exc:
-                problems += exc.problems
-        if problems:
-            raise InvalidRequestError(problems)
-        return images
 
     @staticmethod
     def _uploaded(request: VideoRequest, urls: Mapping[int, str]) -> VideoRequest:
@@ -753,7 +733,7 @@ class Veo(_BaseClient[httpx.Client, Callable[[float], None]]):
         """
         wanted = _request_from(request, fields, extra_body)
         if found := self._local_images(wanted):
-            images = self._read_images(found)
+            images = read_images(found)
             wanted = self._uploaded(wanted, {i: self._upload(i, image) for i, image in images})
         built = self._create_request(wanted)
         deadline, safe = self._call_deadline(), self._safe_create()
@@ -1043,7 +1023,7 @@ class AsyncVeo(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]
         and the uploader an ``AsyncUploader`` (a plain one runs in a worker thread)."""
         wanted = _request_from(request, fields, extra_body)
         if found := self._local_images(wanted):
-            images = await _in_thread(lambda: self._read_images(found))
+            images = await _in_thread(lambda: read_images(found))
             urls = {index: await self._upload(index, image) for index, image in images}
             wanted = self._uploaded(wanted, urls)
         built = self._create_request(wanted)

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DocumentError", "read_json_document", "validate", "write_whole"]
+__all__ = ["DocumentError", "read_json_document", "read_regular", "validate", "write_whole"]
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -43,7 +43,7 @@ def read_json_document(path: Path, *, max_bytes: int, max_depth: int) -> Any:
     Raises:
         DocumentError: naming ``path`` and what is wrong.
     """
-    data = _read_regular(path, max_bytes)
+    data = read_regular(path, max_bytes)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -73,7 +73,13 @@ def validate(path: Path, document: Any, schema: Mapping[str, Any]) -> None:
         raise DocumentError(f"{path}: {where}: {_rule(error)}")
 
 
-def _read_regular(path: Path, max_bytes: int) -> bytes:
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``max_bytes`` (a FIFO is refused,
+    never waited on; a file that grows past the limit while read is refused too).
+
+    Raises:
+        DocumentError: naming ``path`` and what is wrong.
+    """
     # O_NONBLOCK: opening a FIFO for reading would wait for a writer, forever.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:

@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from veo._errors import InvalidRequestError
+from veo._files import DocumentError, read_regular
 from veo._rules import Problem, is_local
 
 __all__ = [
@@ -30,7 +31,9 @@ __all__ = [
     "AsyncUploader",
     "LocalImage",
     "Uploader",
+    "held",
     "local_images",
+    "read_images",
 ]
 
 HELD = "https://upload.invalid/local-image"
@@ -83,16 +86,9 @@ class LocalImage:
             path = Path(value).expanduser()
             name = path.name
             try:
-                if not path.is_file():
-                    raise _refused(field, f"{str(path)!r} is not a regular file")
-                size = path.stat().st_size
-                if size > max_bytes:
-                    raise _refused(
-                        field, f"{name} has {size} bytes; images of at most {max_bytes} are sent"
-                    )
-                data = path.read_bytes()[: max_bytes + 1]
-            except OSError as exc:
-                raise _refused(field, f"cannot read {str(path)!r} ({exc.strerror})") from None
+                data = read_regular(path, max_bytes)
+            except DocumentError as exc:
+                raise _refused(field, str(exc)) from None
         for content_type, magic, suffix, _ in IMAGE_TYPES:
             if data.startswith(magic) and (suffix != ".webp" or data[8:12] == b"WEBP"):
                 digest = hashlib.sha256(data).hexdigest()
@@ -128,3 +124,29 @@ class AsyncUploader(Protocol):
 def local_images(images: Sequence[Any]) -> list[tuple[int, Any]]:
     """The local images among ``images``, with their places."""
     return [(index, value) for index, value in enumerate(images) if is_local(value)]
+
+
+def held(images: Sequence[Any]) -> list[Any]:
+    """``images`` with each local image's place held by ``HELD``, a URL: the rest of a
+    request is checked as it will be sent, before anything is read or uploaded."""
+    places = {index for index, _ in local_images(images)}
+    return [HELD if index in places else image for index, image in enumerate(images)]
+
+
+def read_images(found: Sequence[tuple[int, Any]]) -> list[tuple[int, LocalImage]]:
+    """Each local image of ``found`` (``local_images``) read and checked, with its place
+    (the disk: ``AsyncVeo`` calls this in a worker thread).
+
+    Raises:
+        InvalidRequestError: every image that cannot be used, named.
+    """
+    problems: list[Problem] = []
+    images: list[tuple[int, LocalImage]] = []
+    for index, value in found:
+        try:
+            images.append((index, LocalImage.read(value, f"image_urls[{index}]")))
+        except InvalidRequestError as exc:
+            problems += exc.problems
+    if problems:
+        raise InvalidRequestError(problems)
+    return images

@@ -27,7 +27,7 @@ from veo._download import Received
 from veo._errors import ConfigurationError, DestinationExistsError, DownloadError, UploadError
 from veo._images import LocalImage
 
-__all__ = ["DEFAULT_EXPIRY", "S3Destination", "S3Uploader", "parse_location"]
+__all__ = ["DEFAULT_EXPIRY", "S3Destination", "S3Uploader", "image_key", "parse_location"]
 
 DEFAULT_EXPIRY = 24 * 3600.0
 """Seconds a presigned image URL stays valid: long enough for a slow queue."""
@@ -96,8 +96,8 @@ class S3Uploader:
         return f"S3Uploader('s3://{self.bucket}/{self.prefix}')"
 
     def key(self, image: LocalImage) -> str:
-        """Where ``image`` is stored: the prefix, its SHA-256, its type's suffix."""
-        return f"{self.prefix}{image.sha256}{image.suffix}"
+        """Where ``image`` is stored (``image_key``)."""
+        return image_key(self.prefix, image)
 
     def upload(self, image: LocalImage) -> str:
         """Store ``image`` (once) and return the URL the service fetches it by.
@@ -157,6 +157,11 @@ class S3Uploader:
             f"{_reason(exc, self.bucket)}; nothing was created",
             name=image.name,
         )
+
+
+def image_key(prefix: str, image: LocalImage) -> str:
+    """Where an image is stored: the prefix, its SHA-256, its type's suffix."""
+    return f"{prefix}{image.sha256}{image.suffix}"
 
 
 def environment_client() -> Any:
@@ -247,10 +252,7 @@ class S3Destination:
             DownloadError: the storage cannot be asked.
         """
         assert self.key is not None, "a prefix names no one object"
-        try:
-            return self._exists(self.key)
-        except Exception as exc:
-            raise self.failed(exc, self.url(self.key), None) from None
+        return self._exists(self.key)
 
     def preflight(self, *, overwrite: bool, task_id: str | None = None) -> None:
         """Check, before paying for a video, that it could be stored here: the bucket
@@ -263,9 +265,9 @@ class S3Destination:
         """
         try:
             self._client.head_bucket(Bucket=self.bucket)
-            if self.key is not None and not overwrite and self._exists(self.key):
+            if self.key is not None and not overwrite and self._exists(self.key, task_id):
                 raise DestinationExistsError(self.url(self.key), task_id=task_id)
-        except (DestinationExistsError, ConfigurationError):
+        except (DestinationExistsError, DownloadError):
             raise
         except Exception as exc:
             raise self.failed(exc, self.url(self.key or self.prefix), task_id) from None
@@ -279,17 +281,20 @@ class S3Destination:
         """
         key = self.key if self.key is not None else f"{self.prefix}{name}"
         target = ObjectTarget(self, key, overwrite=overwrite, task_id=task_id)
-        if not overwrite:
-            try:
-                exists = self._exists(key)
-            except Exception as exc:
-                raise self.failed(exc, target.path, task_id) from None
-            if exists:
-                raise DestinationExistsError(target.path, task_id=task_id)
+        if not overwrite and self._exists(key, task_id):
+            raise DestinationExistsError(target.path, task_id=task_id)
         return target
 
-    def _exists(self, key: str) -> bool:
-        return _object_exists(self._client, self.bucket, key)
+    def _exists(self, key: str, task_id: str | None = None) -> bool:
+        """Whether ``key`` is there.
+
+        Raises:
+            DownloadError: the storage cannot be asked (naming the object).
+        """
+        try:
+            return _object_exists(self._client, self.bucket, key)
+        except Exception as exc:
+            raise self.failed(exc, self.url(key), task_id) from None
 
     def failed(self, exc: Exception, where: str, task_id: str | None) -> DownloadError:
         """A storage failure as a ``DownloadError`` (not retried: ``errno`` EIO)."""
@@ -426,11 +431,7 @@ class ObjectSink(Received):
 
 def _reason(exc: Exception, bucket: str) -> str:
     """Why the storage failed, in a few words, never with a secret."""
-    from botocore.exceptions import (
-        EndpointConnectionError,
-        NoCredentialsError,
-        PartialCredentialsError,
-    )
+    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
 
     code = _code(exc)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
@@ -442,6 +443,6 @@ def _reason(exc: Exception, bucket: str) -> str:
         return f"the bucket {bucket!r} does not exist (there, with these credentials)"
     if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
         return f"the storage refused it ({code}): check the credentials and bucket policy"
-    if isinstance(exc, EndpointConnectionError) or _unreachable(exc, exc.__cause__):
+    if _unreachable(exc, exc.__cause__):
         return f"the storage could not be reached, or hung up ({type(exc).__name__})"
     return f"the storage answered {code}" if code else f"{type(exc).__name__}: {exc}"

@@ -327,3 +327,16 @@ def test_a_failed_upload_fails_only_its_jobs_and_pays_for_nothing(
     assert not failed.get("task_id")
     assert 1 == veo_mock.state.tasks_created  # the plain job's; the other paid nothing
     shows_no_storage_secret(result.stdout, result.stderr)
+
+
+def test_an_image_name_cannot_drive_the_terminal(
+    run_veo: Run, upload_env: dict[str, str], tmp_path: Path
+) -> None:
+    name = "frame\x1b[2J\x1b[31m.png"
+    (tmp_path / name).write_bytes(PNG)
+
+    result = run_veo("validate", "a cat", "--image", name, "--upload", "s3://b/in", env=upload_env)
+
+    assert 0 == result.returncode, result.stderr
+    assert "\x1b" not in result.stderr
+    assert "would upload image_urls[0]: frame\\x1b[2J\\x1b[31m.png (image/png" in result.stderr

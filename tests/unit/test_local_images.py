@@ -161,7 +161,9 @@ def test_an_image_over_the_size_limit_is_refused_before_reading_it_all(
         handle.write(PNG)
         handle.truncate(veo._images.MAX_IMAGE_BYTES + 1)  # sparse
 
-    with pytest.raises(veo.InvalidRequestError, match=r"big\.png has 20971521 bytes"):
+    with pytest.raises(
+        veo.InvalidRequestError, match=r"big\.png: 20971521 bytes; files of at most 20971520 bytes"
+    ):
         make_client(uploader=Bucket()).create("a cat", image_urls=[big])  # type: ignore[list-item]
 
     assert [] == service.requests

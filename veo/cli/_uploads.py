@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import attrs
@@ -27,10 +26,11 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from veo._images import HELD, LocalImage, local_images
+from veo._images import LocalImage, local_images, read_images
+from veo._images import held as held_places
 from veo._models import VideoRequest
 from veo.cli._options import OptionGroup
-from veo.cli._output import stderr
+from veo.cli._output import safe_text, stderr
 
 __all__ = ["Uploads", "held", "planned"]
 
@@ -78,11 +78,11 @@ class Uploads(OptionGroup):
 
     def where(self, image: LocalImage) -> str:
         """Where ``image`` would be stored (``veo validate``, ``--dry-run``)."""
-        from veo._s3 import parse_location
+        from veo._s3 import image_key, parse_location
 
         assert self.upload is not None
         bucket, prefix = parse_location(self.upload)
-        return f"s3://{bucket}/{prefix}{image.sha256}{image.suffix}"
+        return f"s3://{bucket}/{image_key(prefix, image)}"
 
 
 class _UploadBars:
@@ -102,7 +102,7 @@ class _UploadBars:
         with self._lock:
             if self._progress is None:
                 self._progress = Progress(
-                    TextColumn("{task.description}"),
+                    TextColumn("{task.description}", markup=False),
                     BarColumn(),
                     DownloadColumn(),
                     TransferSpeedColumn(),
@@ -111,7 +111,7 @@ class _UploadBars:
                 self._progress.start()
                 self._bars = {}
             if image.sha256 not in self._bars:
-                label = f"uploading {image.name}"
+                label = f"uploading {safe_text(image.name)}"
                 self._bars[image.sha256] = self._progress.add_task(label, total=len(image.data))
             self._progress.update(self._bars[image.sha256], completed=sent)
             if all(p.completed >= p.total for p in self._progress.tasks if p.total):
@@ -129,9 +129,7 @@ class _UploadBars:
 
 def held(request: VideoRequest) -> VideoRequest:
     """``request`` with each local image's place held by a URL, to check the rest."""
-    places = {index for index, _ in local_images(request.image_urls)}
-    images = [HELD if i in places else url for i, url in enumerate(request.image_urls)]
-    return attrs.evolve(request, image_urls=images) if places else request
+    return attrs.evolve(request, image_urls=held_places(request.image_urls))
 
 
 def planned(request: VideoRequest) -> list[tuple[str, LocalImage]]:
@@ -140,16 +138,8 @@ def planned(request: VideoRequest) -> list[tuple[str, LocalImage]]:
     Raises:
         InvalidRequestError: every image that cannot be used, named.
     """
-    from veo._client import Veo
-
     found = local_images(request.image_urls)
-    return [(f"image_urls[{i}]", image) for i, image in Veo._read_images(found)]
-
-
-def shown(image: LocalImage, source: object) -> str:
-    """How a planned upload is named on the terminal."""
-    name = str(source) if isinstance(source, str | Path) else image.name
-    return f"{name} ({image.content_type}, {len(image.data)} bytes)"
+    return [(f"image_urls[{i}]", image) for i, image in read_images(found)]
 
 
 def tell(plans: list[tuple[str, LocalImage]], uploads: Uploads) -> list[dict[str, Any]]:
@@ -157,7 +147,8 @@ def tell(plans: list[tuple[str, LocalImage]], uploads: Uploads) -> list[dict[str
     entries = []
     for field, image in plans:
         target = uploads.where(image)
-        stderr.print(f"would upload {field}: {shown(image, image.name)} to {target}", markup=False)
+        what = f"{safe_text(image.name)} ({image.content_type}, {len(image.data)} bytes)"
+        stderr.print(f"would upload {field}: {what} to {target}", markup=False)
         entries.append(
             {
                 "field": field,

@@ -31,7 +31,7 @@ from veo._logs import enable_logging
 from veo._models import TaskState, VideoRequest, VideoTask
 from veo.cli._keys import shown, shown_value
 from veo.cli._ledger import Ledger, Remembered
-from veo.cli._output import describe_error, task_json
+from veo.cli._output import describe_error, safe_text, task_json
 from veo.cli._steps import paid_for
 from veo_api.request_fields import FIELDS, RequestField, RequestModel
 
@@ -297,8 +297,9 @@ def _say_kept(task_id: str) -> None:
     logger.warning(
         "%s",
         shown(
-            f"cancelled while waiting: task {task_id} was paid for and stays recorded "
-            f"(list_video_tasks); wait_video_task and download_video pick it up by its id"
+            f"cancelled while waiting: task {safe_text(task_id)} was paid for and stays "
+            f"recorded (list_video_tasks); wait_video_task and download_video pick it up "
+            f"by its id"
         ),
     )
 

@@ -203,7 +203,7 @@ def say_uploads(jobs: list[Job], uploads: Uploads) -> None:
     for job in jobs:
         for field, image in planned(job.request):
             if image.sha256 not in seen:
-                seen[image.sha256] = f"line {job.line} {field}: {image.name}"
+                seen[image.sha256] = f"line {job.line} {field}: {safe_text(image.name)}"
                 where = uploads.where(image)
                 stderr.print(f"would upload {seen[image.sha256]} to {where}", markup=False)
     stderr.print(f"{len(seen)} image(s) to upload, each once", markup=False)
